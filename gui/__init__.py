@@ -1,0 +1,1 @@
+"""alertmail gui: the E-mail Options dialog."""
