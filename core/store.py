@@ -1,0 +1,243 @@
+"""The settings file: where it lives, how it is read, and how it is written.
+
+Reading uses the standard library's ``tomllib``; writing uses ``tomlkit`` on
+the document as it is on disk, so comments and key order an administrator
+added survive a save. Writes are atomic. A file that cannot be read is moved
+aside under a ``.corrupt-<timestamp>`` name and reported, never overwritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from . import settings as declared
+from .errors import ConfigFileError, SettingError
+from .settings import SCHEMA_VERSION, Settings
+
+APP_NAME = "alertmail"
+FILE_NAME = "alertmail.toml"
+
+log = logging.getLogger(__name__)
+
+
+def config_dir() -> Path:
+    """Return the folder of the settings file (platformdirs' user config folder)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def config_path() -> Path:
+    """Return the path of the settings file."""
+    return config_dir() / FILE_NAME
+
+
+def data_dir() -> Path:
+    """Return the folder of the queue database."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def log_dir() -> Path:
+    """Return the folder of the mail log."""
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(APP_NAME))
+
+
+def state_dir() -> Path:
+    """Return the folder for window state such as the dialog's size."""
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir(APP_NAME))
+
+
+@dataclasses.dataclass
+class LoadResult:
+    """What loading the settings file gave.
+
+    ``problem`` is a message for the user when the file could not be read as
+    it is (``None`` otherwise); ``kept_copy`` is where the unreadable file was
+    kept; ``invalid`` lists the settings whose stored values were replaced by
+    defaults.
+    """
+
+    settings: Settings
+    path: Path
+    exists: bool
+    problem: str | None = None
+    kept_copy: Path | None = None
+    invalid: list[SettingError] = dataclasses.field(default_factory=list)
+
+
+def _timestamp() -> str:
+    return datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
+
+
+def _keep_aside(path: Path, *, move: bool) -> Path:
+    """Keep ``path`` under a ``.corrupt-<timestamp>`` name that does not exist yet."""
+    stem = f"{path.name}.corrupt-{_timestamp()}"
+    target = path.with_name(stem)
+    counter = 1
+    while target.exists():
+        target = path.with_name(f"{stem}-{counter}")
+        counter += 1
+    if move:
+        os.replace(path, target)
+    else:
+        _write_atomically(target, path.read_bytes())
+    return target
+
+
+def _migrate(document: dict[str, Any]) -> dict[str, Any]:
+    """Move a parsed file forward to the current schema version.
+
+    Version 1 is the first; a file without ``schema`` is read as version 1.
+    Later versions add their steps here.
+    """
+    return document
+
+
+def load_settings(path: Path | None = None) -> LoadResult:
+    """Read the settings file; defaults for what is missing or unreadable.
+
+    Nothing is written except the copy of an unreadable file. A file that does
+    not parse is moved aside. A file that parses but holds invalid values is
+    copied aside, and those values load as defaults; the file itself is
+    rewritten only when the user saves.
+    """
+    path = path or config_path()
+    if not path.exists():
+        return LoadResult(Settings(), path, exists=False)
+
+    try:
+        raw = path.read_bytes()
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        kept = _keep_aside(path, move=True)
+        log.warning("settings file %s could not be read (%s); kept as %s", path, error, kept)
+        problem = (
+            f"The settings file {path} could not be read ({error}). It was kept as "
+            f"{kept.name}, and the default settings are shown. Nothing is saved until you save."
+        )
+        return LoadResult(Settings(), path, exists=False, problem=problem, kept_copy=kept)
+    except OSError as error:
+        raise ConfigFileError(f"the settings file {path} could not be read: {error}") from None
+
+    document = _migrate(document)
+    loaded = Settings()
+    invalid: list[SettingError] = []
+    for setting in declared.SETTINGS:
+        section = document.get(setting.section)
+        if not isinstance(section, dict) or setting.name not in section:
+            continue
+        try:
+            loaded[setting.key] = section[setting.name]
+        except SettingError as error:
+            invalid.append(error)
+
+    schema = document.get("schema", SCHEMA_VERSION)
+    notes = []
+    if isinstance(schema, int) and schema > SCHEMA_VERSION:
+        notes.append(
+            f"it was written by a newer alertmail (schema {schema}); settings this "
+            "version does not know are kept as they are"
+        )
+    result = LoadResult(loaded, path, exists=True, invalid=invalid)
+    if invalid:
+        kept = _keep_aside(path, move=False)
+        details = "; ".join(str(error) for error in invalid)
+        log.warning("settings file %s holds invalid values (%s); copy kept as %s", path, details, kept)
+        result.kept_copy = kept
+        result.problem = (
+            f"The settings file {path} holds invalid values, shown as defaults: {details}. "
+            f"A copy of the file was kept as {kept.name}."
+        )
+    if notes:
+        result.problem = " ".join(filter(None, [result.problem, f"Note: {notes[0]}."]))
+    return result
+
+
+def _document_for_update(path: Path):
+    """Return the tomlkit document to update: the file on disk when it parses."""
+    import tomlkit
+
+    if path.exists():
+        try:
+            return tomlkit.parse(path.read_text(encoding="utf-8"))
+        except Exception as error:  # noqa: BLE001 - an unreadable file is kept aside, not overwritten
+            kept = _keep_aside(path, move=False)
+            log.warning("settings file %s could not be parsed for update (%s); kept as %s", path, error, kept)
+
+    document = tomlkit.document()
+    document.add(tomlkit.comment("alertmail settings. Passwords are kept in the system keyring, not here."))
+    document.add(tomlkit.comment("Keys are documented in the README; comments you add here are kept."))
+    return document
+
+
+def render_settings(settings: Settings, path: Path | None = None) -> str:
+    """Return the text the settings file would have after saving ``settings``."""
+    import tomlkit
+
+    path = path or config_path()
+    document = _document_for_update(path)
+    document["schema"] = SCHEMA_VERSION
+    for setting in declared.SETTINGS:
+        table = document.get(setting.section)
+        if table is None:
+            table = tomlkit.table()
+            document[setting.section] = table
+        value = settings[setting.key]
+        if table.get(setting.name) != value:
+            table[setting.name] = value
+    return tomlkit.dumps(document)
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write ``settings`` to the settings file atomically, keeping comments."""
+    path = path or config_path()
+    text = render_settings(settings, path)
+    _write_atomically(path, text.encode("utf-8"))
+    log.info("settings saved to %s", path)
+    return path
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a synced temporary file and ``os.replace``.
+
+    Afterwards the file holds either its old content or all of ``data``,
+    never a part, and on POSIX only its owner can read it.
+    """
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise ConfigFileError(f"the folder {path.parent} could not be written: {error}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            if os.name == "posix":
+                os.fchmod(stream.fileno(), 0o600)
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise ConfigFileError(f"the settings file {path} could not be written: {error}") from None
+    if os.name == "posix":
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
