@@ -33,6 +33,11 @@ AUTH_CHOICES = (
 # (RFC 6409), implicit TLS is 465 (RFC 8314), plain relay is 25.
 USUAL_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 
+# Mnemonics the dialog itself uses, which no setting label may take: the
+# buttons OK, Cancel, Apply, Help and Restore Defaults on every tab, and on the
+# server tabs Test Email, Password and Clear password.
+RESERVED_MNEMONICS = {"dialog": "ocahd", "server": "twl"}
+
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
@@ -190,18 +195,18 @@ def _server_settings(server: str) -> list[Setting]:
             choices=SECURITY_CHOICES,
         ),
         Setting(
-            f"{server}.auth", "choice", "none", "&Authentication type:",
+            f"{server}.auth", "choice", "none", "Authentication t&ype:",
             "None: the server relays without a login. SMTP AUTH: log in with the user "
             "name and password. POP before send: log in to a POP3 server first.",
             choices=AUTH_CHOICES,
         ),
         Setting(
-            f"{server}.username", "text", "", "&Username:",
+            f"{server}.username", "text", "", "Userna&me:",
             "User name for SMTP AUTH or the POP login. Any characters are allowed; "
             "they are sent as UTF-8.",
         ),
         Setting(
-            f"{server}.pop_host", "host", "", "P&OP Server Name:",
+            f"{server}.pop_host", "host", "", "POP Ser&ver Name:",
             "POP3 server to log in to before sending, when the authentication type "
             "is POP before send.",
         ),
@@ -249,7 +254,7 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1, maximum=86400,
     ),
     Setting(
-        "mailer.max_attempts", "int", 10, "Maximum &attempts:",
+        "mailer.max_attempts", "int", 10, "Maximum a&ttempts:",
         "Tries without success before a message is parked as failed.",
         minimum=1, maximum=1000,
     ),

@@ -121,6 +121,10 @@ def load_settings(path: Path | None = None) -> LoadResult:
     try:
         raw = path.read_bytes()
         document = tomllib.loads(raw.decode("utf-8"))
+        if not document:
+            # Every file alertmail writes has at least ``schema``; an empty or
+            # comment-only file is what a truncated write leaves behind.
+            raise tomllib.TOMLDecodeError("the file holds no settings; it is empty or truncated")
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         kept = _keep_aside(path, move=True)
         log.warning("settings file %s could not be read (%s); kept as %s", path, error, kept)

@@ -1,0 +1,106 @@
+"""Server passwords in a real keyring backend."""
+
+from __future__ import annotations
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+import keyring_backends
+from alertmail.core import secrets
+from alertmail.core.errors import (
+    KeyringLockedError,
+    NoKeyringBackendError,
+    PasswordReadError,
+    PasswordWriteError,
+)
+
+
+def test_store_and_read_exact_password(test_keyring):
+    secrets.store_password("primary", "S3cret!")
+    assert secrets.read_password("primary") == "S3cret!"
+    assert test_keyring.get_password("alertmail", "primary") == "S3cret!"
+    assert secrets.has_password("primary") is True
+    assert secrets.has_password("secondary") is False
+
+
+def test_non_ascii_password_round_trip():
+    secrets.store_password("secondary", "Pässwörd€1")
+    assert secrets.read_password("secondary") == "Pässwörd€1"
+
+
+def test_missing_password_is_an_error_not_empty():
+    with pytest.raises(PasswordReadError) as raised:
+        secrets.read_password("primary")
+    message = str(raised.value)
+    assert message.startswith("SMTP password for the primary server could not be read from the keyring")
+    assert "alertmail config set-password primary" in message
+
+
+def test_none_from_backend_is_an_error(test_keyring):
+    secrets.store_password("primary", "S3cret!")
+    keyring_backends.install(keyring_backends.EmptyReadKeyring, test_keyring)
+    with pytest.raises(PasswordReadError) as raised:
+        secrets.read_password("primary")
+    assert "could not be read from the keyring" in str(raised.value)
+
+
+def test_locked_keyring_read(test_keyring):
+    keyring_backends.install(keyring_backends.LockedKeyring, test_keyring)
+    with pytest.raises(PasswordReadError) as raised:
+        secrets.read_password("primary")
+    message = str(raised.value)
+    assert "SMTP password for the primary server could not be read from the keyring" in message
+    assert "locked" in message
+
+
+def test_no_backend():
+    keyring.set_keyring(fail.Keyring())
+    assert secrets.backend_name() is None
+    with pytest.raises(NoKeyringBackendError) as raised:
+        secrets.store_password("primary", "S3cret!")
+    assert "no keyring backend is available" in str(raised.value)
+    with pytest.raises(PasswordReadError):
+        secrets.read_password("primary")
+
+
+def test_rejected_write_keeps_old_password(test_keyring):
+    secrets.store_password("primary", "S3cret!")
+    keyring_backends.install(keyring_backends.ReadOnlyKeyring, test_keyring)
+    with pytest.raises(PasswordWriteError) as raised:
+        secrets.store_password("primary", "new-one")
+    assert "Access denied by the keyring daemon" in str(raised.value)
+    assert secrets.read_password("primary") == "S3cret!"
+
+
+def test_locked_keyring_write_is_typed(test_keyring):
+    class LockedForWrites(type(test_keyring)):
+        def set_password(self, service, username, password):
+            raise keyring.errors.KeyringLocked("collection is locked")
+
+    keyring_backends.install(LockedForWrites, test_keyring)
+    with pytest.raises(KeyringLockedError) as raised:
+        secrets.store_password("primary", "x")
+    assert "unlock it and try again" in str(raised.value)
+
+
+def test_clear_password(test_keyring):
+    secrets.store_password("primary", "S3cret!")
+    secrets.clear_password("primary")
+    assert test_keyring.get_password("alertmail", "primary") is None
+    secrets.clear_password("primary")
+
+
+def test_empty_password_not_stored():
+    with pytest.raises(PasswordWriteError) as raised:
+        secrets.store_password("primary", "")
+    assert "Clear password" in str(raised.value)
+
+
+def test_backend_name_names_the_backend():
+    assert secrets.backend_name() == "file PlaintextKeyring"
+
+
+def test_unknown_server_rejected():
+    with pytest.raises(ValueError):
+        secrets.read_password("tertiary")

@@ -1,0 +1,210 @@
+"""The settings file: first run, round trip, comments, corruption, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+import tomllib
+
+import pytest
+
+from alertmail.core import store
+from alertmail.core.errors import ConfigFileError
+from alertmail.core.settings import Settings
+
+
+def filled_settings() -> Settings:
+    model = Settings()
+    model["general.errors_to"] = '"Doe, Jane" <jane@example.com>; ops@example.com'
+    model["general.reports_to"] = "reports@example.com"
+    model["general.from_address"] = "alerts@example.com"
+    model["general.from_name"] = "Network Alerts"
+    model["primary.host"] = "relay.example.com"
+    model["primary.auth"] = "smtp"
+    model["primary.username"] = "notify@example.com"
+    return model
+
+
+def test_path_follows_xdg_config_home(isolated_dirs):
+    assert store.config_path() == isolated_dirs["config"] / "alertmail" / "alertmail.toml"
+    assert store.data_dir() == isolated_dirs["data"] / "alertmail"
+
+
+def test_first_run_creates_folder_on_save(isolated_dirs):
+    folder = isolated_dirs["config"] / "alertmail"
+    result = store.load_settings()
+    assert result.exists is False
+    assert result.problem is None
+    assert result.settings == Settings()
+    assert not folder.exists()
+
+    store.save_settings(filled_settings())
+    assert store.config_path().is_file()
+
+
+def test_round_trip_keeps_every_value():
+    model = filled_settings()
+    store.save_settings(model)
+    loaded = store.load_settings()
+    assert loaded.problem is None
+    assert loaded.settings == model
+
+
+def test_file_is_owner_only():
+    path = store.save_settings(filled_settings())
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    assert mode == 0o600
+
+
+def test_schema_version_written():
+    path = store.save_settings(filled_settings())
+    assert tomllib.loads(path.read_text())["schema"] == 1
+
+
+def test_comments_survive_save():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(textwrap.dedent("""\
+        # Managed by the NOC team, ask Sam before changing.
+        schema = 1
+
+        [primary]
+        # the core relay in rack 4
+        host = "relay.example.com"   # moved in March
+        port = 25
+        """))
+    model = store.load_settings().settings
+    model["primary.port"] = 587
+    store.save_settings(model)
+    text = path.read_text()
+    assert "# Managed by the NOC team, ask Sam before changing." in text
+    assert "# the core relay in rack 4" in text
+    assert 'host = "relay.example.com"   # moved in March' in text
+    assert "port = 587" in text
+
+
+def test_unknown_keys_kept():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('schema = 1\n[primary]\nhost = "relay.example.com"\nfuture_option = 3\n')
+    model = store.load_settings().settings
+    store.save_settings(model)
+    assert tomllib.loads(path.read_text())["primary"]["future_option"] == 3
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: data[:20], id="first-20-bytes"),
+        pytest.param(lambda data: b"", id="empty"),
+        pytest.param(lambda data: b"\0" * 4096, id="nul-bytes"),
+    ],
+)
+def test_corrupt_file_kept_aside(damage):
+    path = store.save_settings(filled_settings())
+    damaged = damage(path.read_bytes())
+    path.write_bytes(damaged)
+
+    result = store.load_settings()
+    assert result.settings == Settings()
+    assert "could not be read" in result.problem
+    assert result.kept_copy is not None
+    assert result.kept_copy.name.startswith("alertmail.toml.corrupt-")
+    assert result.kept_copy.read_bytes() == damaged
+    assert not path.exists(), "nothing is written until the user saves"
+
+
+def test_corrupt_copy_names_never_collide():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    kept = []
+    for attempt in range(3):
+        path.write_bytes(b"[broken" + bytes([48 + attempt]))
+        kept.append(store.load_settings().kept_copy)
+    assert len(set(kept)) == 3
+    assert [copy.read_bytes() for copy in kept] == [b"[broken0", b"[broken1", b"[broken2"]
+
+
+def test_invalid_value_loads_default_and_keeps_copy():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    original = b'schema = 1\n[primary]\nhost = "relay.example.com"\nport = 70000\n'
+    path.write_bytes(original)
+
+    result = store.load_settings()
+    assert result.settings["primary.port"] == 25
+    assert result.settings["primary.host"] == "relay.example.com"
+    assert [error.key for error in result.invalid] == ["primary.port"]
+    assert "primary.port" in result.problem
+    assert result.kept_copy.read_bytes() == original
+    assert path.read_bytes() == original, "the file itself is rewritten only on save"
+
+
+def test_interrupted_write_leaves_old_file(monkeypatch):
+    path = store.save_settings(filled_settings())
+    before = path.read_bytes()
+    changed = filled_settings()
+    changed["primary.port"] = 2525
+
+    real_fdopen = os.fdopen
+
+    class DiskFullStream:
+        """Writes half of what it is given, then fails like a full disk."""
+
+        def __init__(self, stream):
+            self.stream = stream
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.stream.close()
+
+        def fileno(self):
+            return self.stream.fileno()
+
+        def write(self, data):
+            self.stream.write(data[: len(data) // 2])
+            self.stream.flush()
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", lambda *args, **kwargs: DiskFullStream(real_fdopen(*args, **kwargs)))
+    with pytest.raises(ConfigFileError) as raised:
+        store.save_settings(changed)
+    monkeypatch.undo()
+
+    assert "could not be written" in str(raised.value)
+    assert path.read_bytes() == before
+    leftovers = [entry.name for entry in path.parent.iterdir() if entry.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_killed_writer_leaves_complete_file(tmp_path):
+    """Kill a process in the middle of many saves; the file always parses."""
+    path = store.save_settings(filled_settings())
+    script = textwrap.dedent(f"""
+        import os, sys
+        os.environ["XDG_CONFIG_HOME"] = {str(path.parent.parent)!r}
+        from alertmail.core import store
+        from alertmail.core.settings import Settings
+        model = store.load_settings().settings
+        print("ready", flush=True)
+        for number in range(100000):
+            model["primary.port"] = 1 + number % 65535
+            store.save_settings(model)
+    """)
+    for _ in range(3):
+        writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+        assert writer.stdout.readline().strip() == b"ready"
+        try:
+            writer.wait(timeout=0.4)
+        except subprocess.TimeoutExpired:
+            writer.kill()
+        writer.wait(timeout=10)
+        writer.stdout.close()
+        document = tomllib.loads(path.read_text())
+        assert document["primary"]["host"] == "relay.example.com"
+        assert 1 <= document["primary"]["port"] <= 65535
