@@ -1,0 +1,309 @@
+"""The ``alertmail`` command line.
+
+Exit status: 0 success, 1 the operation failed (the message says which step
+and why), 2 invalid usage or invalid settings (the message names the key and
+the allowed values).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import settings as declared
+from . import store
+from .errors import AlertmailError, ConfigFileError, NoServerEnabledError, SecretStoreError, SettingError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(Exception):
+    """Invalid usage or invalid settings: exit status 2."""
+
+
+def _print_error(message: str) -> None:
+    print(f"alertmail: {message}", file=sys.stderr)
+
+
+def _load() -> store.LoadResult:
+    """Load the settings file and report a problem with it on stderr."""
+    result = store.load_settings()
+    if result.problem:
+        _print_error(result.problem)
+    return result
+
+
+# --- config --------------------------------------------------------------------
+
+
+def _config_path(args: argparse.Namespace) -> int:
+    print(store.config_path())
+    return EXIT_OK
+
+
+def _toml_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_literal(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _config_show(args: argparse.Namespace) -> int:
+    from . import secrets
+
+    result = _load()
+    print(f"# {result.path}{'' if result.exists else ' (not saved yet: defaults)'}")
+    section = None
+    for setting in declared.SETTINGS:
+        if setting.section != section:
+            section = setting.section
+            print(f"\n[{section}]")
+        print(f"{setting.name} = {_toml_literal(result.settings[setting.key])}")
+
+    backend = secrets.backend_name()
+    print()
+    if backend is None:
+        print("# passwords: no keyring backend is available, so none can be stored")
+    for server in declared.SERVERS:
+        if backend is not None:
+            state = "stored" if secrets.has_password(server) else "not stored"
+            print(f"# {server} password: {state} (keyring backend: {backend})")
+    return EXIT_OK
+
+
+def _config_set(args: argparse.Namespace) -> int:
+    try:
+        setting = declared.setting(args.key)
+    except SettingError:
+        raise UsageError(
+            f"unknown setting {args.key!r}; known keys are: " + ", ".join(declared.keys())
+        ) from None
+
+    result = _load()
+    model = result.settings
+    try:
+        model[setting.key] = setting.parse(args.value)
+    except SettingError as error:
+        raise UsageError(str(error)) from None
+
+    others = [error for error in result.invalid if error.key != setting.key]
+    if others:
+        raise UsageError(
+            "the settings file holds other invalid values; fix them first with "
+            "'alertmail config set': " + "; ".join(str(error) for error in others)
+        )
+    store.save_settings(model)
+    print(f"{setting.key} = {_toml_literal(model[setting.key])}")
+    return EXIT_OK
+
+
+def _read_secret(prompt: str) -> str:
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+def _config_set_password(args: argparse.Namespace) -> int:
+    from . import secrets
+
+    if args.clear:
+        secrets.clear_password(args.server)
+        print(f"{args.server} password removed from the keyring")
+        return EXIT_OK
+
+    password = _read_secret(f"Password for the {args.server} server: ")
+    if not password:
+        raise UsageError(
+            "no password given on standard input; pipe it in or type it at the prompt "
+            "(use --clear to remove the stored password)"
+        )
+    secrets.store_password(args.server, password)
+    print(f"{args.server} password stored in the keyring ({secrets.backend_name()})")
+    return EXIT_OK
+
+
+# --- test-email -----------------------------------------------------------------
+
+
+def _test_email(args: argparse.Namespace) -> int:
+    from . import failover, messages, secrets
+    from .transcript import Transcript
+
+    model = _load().settings
+    try:
+        outgoing = messages.build_test_messages(model, args.server)
+    except SettingError as error:
+        raise UsageError(str(error)) from None
+
+    if args.server == "auto":
+        problems = [problem for problem in model.problems()]
+    else:
+        problems = [problem for problem in model.problems() if problem.key.startswith(args.server + ".")]
+    if problems:
+        raise UsageError("; ".join(str(problem) for problem in problems))
+
+    transcript = None
+    if args.verbose:
+        transcript = Transcript(on_line=lambda line: print(line, file=sys.stderr, flush=True))
+
+    report = failover.deliver(
+        model,
+        outgoing,
+        choice=args.server,
+        password_for=secrets.read_password,
+        transcript=transcript,
+    )
+    if args.json:
+        print(json.dumps(_report_as_dict(report), indent=2, ensure_ascii=False))
+    else:
+        _print_report(report)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _report_as_dict(report) -> dict:
+    return {
+        "ok": report.ok,
+        "server": report.server,
+        "passed_over": [
+            {
+                "server": failure.server,
+                "step": failure.step.value,
+                "code": failure.code,
+                "reply": failure.reply,
+                "message": failure.describe(),
+            }
+            for failure in report.passed_over
+        ],
+        "messages": [
+            {
+                "kind": result.kind,
+                "message_id": result.message_id,
+                "outcome": result.outcome,
+                "accepted": result.accepted,
+                "refused": {
+                    address: {"code": code, "reply": text} for address, (code, text) in result.refused.items()
+                },
+                "code": result.code,
+                "reply": result.reply,
+                "summary": result.summary(),
+            }
+            for result in report.results
+        ],
+        "error": report.error.describe() if report.error else None,
+    }
+
+
+_KIND_TITLES = {"errors": "Errors", "reports": "Reports/Stats"}
+
+
+def _print_report(report) -> None:
+    for failure in report.passed_over:
+        print(f"{failure.server} server passed over: {failure.describe()}")
+    if report.server:
+        print(f"sent through the {report.server} server")
+    for result in report.results:
+        print(f"{_KIND_TITLES.get(result.kind, result.kind)}: {result.summary()}")
+    if report.error and not report.results:
+        print(f"not sent: {report.error.describe()}")
+    elif report.error:
+        print(f"session ended early: {report.error.describe()}")
+
+
+# --- parser -------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``alertmail``."""
+    parser = argparse.ArgumentParser(
+        prog="alertmail",
+        description="Deliver administrators' alerts and reports through a primary SMTP server, "
+        "with failover to a secondary one.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    test = commands.add_parser(
+        "test-email",
+        help="send the two test messages now with the saved settings",
+        description="Send one test message to the Errors addresses and one to the Reports/Stats "
+        "addresses. With --server auto the failover rules choose the server.",
+    )
+    test.add_argument("--server", choices=("primary", "secondary", "auto"), default="auto")
+    test.add_argument("--json", action="store_true", help="print the result as JSON")
+    test.add_argument(
+        "--verbose", "-v", action="store_true",
+        help="print the SMTP conversation to standard error, credentials redacted",
+    )
+    test.set_defaults(handler=_test_email)
+
+    config = commands.add_parser("config", help="show or change settings")
+    config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    config_commands.add_parser("path", help="print the path of the settings file").set_defaults(
+        handler=_config_path
+    )
+    config_commands.add_parser("show", help="print every setting; passwords are never printed").set_defaults(
+        handler=_config_show
+    )
+    set_parser = config_commands.add_parser(
+        "set", help="change one setting, e.g. 'alertmail config set primary.port 587'"
+    )
+    set_parser.add_argument("key", metavar="KEY", help="dotted key, e.g. primary.port")
+    set_parser.add_argument("value", metavar="VALUE")
+    set_parser.set_defaults(handler=_config_set)
+    password = config_commands.add_parser(
+        "set-password",
+        help="store a server's password in the keyring, read from standard input",
+    )
+    password.add_argument("server", choices=declared.SERVERS, metavar="SERVER", help="primary or secondary")
+    password.add_argument("--clear", action="store_true", help="remove the stored password instead")
+    password.set_defaults(handler=_config_set_password)
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("alertmail: %(levelname)s: %(message)s"))
+    root = logging.getLogger("alertmail")
+    root.addHandler(handler)
+    # Problems the user must see are printed by the commands themselves.
+    root.setLevel(logging.INFO if verbose else logging.ERROR)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(getattr(args, "verbose", False))
+    try:
+        return args.handler(args)
+    except UsageError as error:
+        _print_error(str(error))
+        return EXIT_USAGE
+    except (SettingError, NoServerEnabledError) as error:
+        _print_error(str(error))
+        return EXIT_USAGE
+    except (SecretStoreError, ConfigFileError) as error:
+        _print_error(str(error))
+        return EXIT_FAILED
+    except AlertmailError as error:
+        _print_error(str(error))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
