@@ -268,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     password.add_argument("server", choices=declared.SERVERS, metavar="SERVER", help="primary or secondary")
     password.add_argument("--clear", action="store_true", help="remove the stored password instead")
     password.set_defaults(handler=_config_set_password)
+
+    from . import cli_queue
+
+    cli_queue.register(commands)
     return parser
 
 
