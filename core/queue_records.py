@@ -1,0 +1,194 @@
+"""The message record of the queue and the checks every stored field passes.
+
+Kept apart from the database code so the record can be shown (command line,
+dialog) and validated without opening the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import email.utils
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from . import validation
+from .errors import AlertmailError, SettingError
+from .settings import Settings
+
+KINDS = ("errors", "reports")
+STATES = ("queued", "sending", "sent", "failed")
+RECIPIENT_KEYS = {"errors": "general.errors_to", "reports": "general.reports_to"}
+KIND_TITLES = {"errors": "Errors", "reports": "Reports/Stats"}
+
+# The columns of the messages table, in the order QueuedMessage takes them.
+COLUMNS = (
+    "id, kind, sender, recipients, subject, body, message_id, state, attempts, "
+    "last_error, refused, queued_at, updated_at, sent_at"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class QueuedMessage:
+    """One message as stored in the queue.
+
+    ``sender`` and each entry of ``recipients`` are mailboxes as the settings
+    store them (``Name <address>`` or a bare address). ``body`` is the text
+    exactly as it was given, line endings included. ``refused`` maps each
+    address the server rejected to ``(code, reply text)``. Times are UTC in
+    ISO 8601; ``sent_at`` is ``None`` until the message is sent.
+    """
+
+    id: int
+    kind: str
+    sender: str
+    recipients: list[str]
+    subject: str
+    body: str
+    message_id: str
+    state: str
+    attempts: int
+    last_error: str | None
+    refused: dict[str, tuple[int | None, str]]
+    queued_at: str
+    updated_at: str
+    sent_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> QueuedMessage:
+        """Build a record from a row selected with ``COLUMNS``."""
+        values = list(row)
+        values[3] = json.loads(values[3])
+        values[10] = {address: (code, text) for address, (code, text) in json.loads(values[10]).items()}
+        return cls(*values)
+
+    @property
+    def envelope_recipients(self) -> list[str]:
+        """The bare recipient addresses, in order."""
+        return validation.envelope_addresses(self.recipients)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the record as plain JSON-ready values."""
+        data = dataclasses.asdict(self)
+        data["refused"] = {address: {"code": code, "reply": text} for address, (code, text) in self.refused.items()}
+        return data
+
+
+def now() -> str:
+    """Return the current UTC time in ISO 8601, to the second."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def check_kind(kind: str) -> str:
+    """Return ``kind`` when it is "errors" or "reports"; raise ``ValueError`` otherwise."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown message kind {kind!r}: use errors or reports")
+    return kind
+
+
+def check_subject(subject: str) -> str:
+    """Return ``subject`` when it can be a Subject header, or raise ``SettingError``.
+
+    A line break of any kind (CR, LF, or another character that
+    ``str.splitlines`` breaks at) would end the header, so it is rejected, and
+    so is a subject that is empty or only white space.
+    """
+    if not isinstance(subject, str):
+        raise SettingError("subject", subject, "must be text")
+    validation.reject_line_breaks("subject", subject)
+    if subject.splitlines() not in ([subject], []):
+        raise SettingError(
+            "subject", subject, "line breaks are not allowed in the subject; enter it on one line"
+        )
+    if not subject.strip():
+        raise SettingError("subject", subject, "the subject is empty; give a short summary of the alert")
+    return subject
+
+
+def check_recipients(kind: str, value: str | list[str]) -> list[str]:
+    """Return recipient entries as stored, or raise ``SettingError`` naming the setting.
+
+    ``value`` is a recipients field (addresses separated by commas or
+    semicolons) or a list of entries. An empty result is rejected.
+    """
+    key = RECIPIENT_KEYS[check_kind(kind)]
+    entries = validation.normalize_recipients(key, value)
+    if not entries:
+        raise SettingError(
+            key,
+            value,
+            f"no {KIND_TITLES[kind]} recipient is set; enter at least one address on the "
+            f"General tab or with 'alertmail config set {key} ADDRESSES'",
+        )
+    return entries
+
+
+def check_sender(value: str) -> str:
+    """Return a sender mailbox (``Name <address>`` or an address) as stored."""
+    if not isinstance(value, str):
+        raise SettingError("general.from_address", value, "must be an e-mail address")
+    name, address = validation.parse_mailbox("general.from_address", value)
+    return validation.format_mailbox(name, address)
+
+
+def sender_from_settings(settings: Settings) -> str:
+    """Return the sender mailbox made of ``general.from_name`` and ``general.from_address``."""
+    address = settings["general.from_address"]
+    if not address:
+        raise SettingError(
+            "general.from_address",
+            address,
+            "a From address is required to send mail; enter it on the General tab or with "
+            "'alertmail config set general.from_address ADDRESS'",
+        )
+    return validation.format_mailbox(settings["general.from_name"], address)
+
+
+def new_message_id(sender: str) -> str:
+    """Return a new unique Message-ID whose domain is the sender's domain."""
+    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2]
+    if domain and not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            domain = ""
+    if domain.startswith("[") or not domain:
+        domain = "alertmail.invalid"
+    # Passing the domain keeps make_msgid from calling socket.getfqdn(), a DNS lookup.
+    return email.utils.make_msgid(domain=domain)
+
+
+def refused_json(refused: dict[str, tuple[int | None, str | bytes]] | None) -> str:
+    """Return refused recipients as the JSON text stored in the ``refused`` column."""
+    stored = {}
+    for address, (code, text) in (refused or {}).items():
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        stored[str(address)] = [int(code) if code is not None else None, str(text)]
+    return json.dumps(stored, ensure_ascii=False)
+
+
+def describe_refused(refused: dict[str, tuple[int | None, str | bytes]] | None) -> str | None:
+    """Return one line naming each refused address with the server's reply, or ``None``."""
+    if not refused:
+        return None
+    parts = []
+    for address, (code, text) in refused.items():
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        reply = f"{code} {text}".strip() if code is not None else str(text)
+        parts.append(f"{address} ({reply})")
+    return "refused by the server: " + "; ".join(parts)
+
+
+class QueueError(AlertmailError):
+    """The queue database could not be read or written, or a change is not allowed."""
+
+
+class MessageNotFoundError(QueueError):
+    """No message in the queue has the given id."""
+
+    def __init__(self, message_id: int) -> None:
+        self.id = message_id
+        super().__init__(f"no message with id {message_id}")
