@@ -1,0 +1,86 @@
+"""``alertmail-settings``: opens the E-mail Options dialog.
+
+Start-up is kept short: before the first frame only Qt, the settings
+declarations and the standard library's ``tomllib`` are loaded. ``keyring``,
+``tomlkit``, ``smtplib``, ``ssl`` and the dispatcher are imported later, when
+the dialog needs them.
+
+Two environment variables serve the start-up benchmark and its tests:
+
+- ``ALERTMAIL_BENCH_FIRST_FRAME``: at the first paint of the dialog, write
+  ``first-frame <time.perf_counter()>`` and a newline to standard output.
+  With ``ALERTMAIL_BENCH_QUIT`` also set, quit right after that frame.
+- ``ALERTMAIL_REPORT_MODULES=<file>``: at the first paint, write the names of
+  the modules imported so far to ``<file>``, one a line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+TABS = ("general", "primary", "secondary", "queue")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line of ``alertmail-settings``."""
+    parser = argparse.ArgumentParser(
+        prog="alertmail-settings", description="Open the E-mail Options dialog of alertmail."
+    )
+    parser.add_argument("--tab", choices=TABS, default="general", help="the tab to show first")
+    return parser.parse_args(argv)
+
+
+def _report_first_frame() -> None:
+    if os.environ.get("ALERTMAIL_BENCH_FIRST_FRAME"):
+        sys.stdout.write(f"first-frame {time.perf_counter()}\n")
+        sys.stdout.flush()
+    report = os.environ.get("ALERTMAIL_REPORT_MODULES")
+    if report:
+        with open(report, "w", encoding="utf-8") as stream:
+            stream.write("\n".join(sorted(sys.modules)) + "\n")
+    if os.environ.get("ALERTMAIL_BENCH_FIRST_FRAME") and os.environ.get("ALERTMAIL_BENCH_QUIT"):
+        from PySide6.QtCore import QCoreApplication
+
+        QCoreApplication.exit(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the dialog at the requested tab; return the exit status."""
+    args = parse_args(argv)
+    tab = args.tab
+    if tab == "queue":
+        print("The Queue tab is not available yet; opening the General tab.", file=sys.stderr)
+        tab = "general"
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from alertmail.core.errors import ConfigFileError
+    from alertmail.core.store import load_settings
+
+    from .dialog import EmailOptionsDialog
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("alertmail")
+    app.setApplicationDisplayName("alertmail")
+
+    try:
+        loaded = load_settings()
+    except ConfigFileError as error:
+        print(f"alertmail-settings: {error}", file=sys.stderr)
+        QMessageBox.critical(None, "E-mail Options", f"The settings could not be opened: {error}")
+        return 1
+
+    dialog = EmailOptionsDialog(loaded)
+    dialog.select_tab(tab)
+    dialog.first_frame.connect(_report_first_frame)
+    dialog.finished.connect(app.quit)
+    dialog.show()
+    app.exec()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

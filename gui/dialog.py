@@ -1,0 +1,407 @@
+"""The E-mail Options dialog.
+
+The dialog keeps two copies of the settings: ``saved``, what the settings
+file holds, and ``working``, what the form shows. Every edit is validated by
+the setting's declaration and, when valid, written to the working copy.
+Whether Apply and Restore Defaults are enabled is computed from these copies
+after every edit, never remembered as a flag.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMessageBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from alertmail.core.errors import ConfigFileError, SecretStoreError
+from alertmail.core.settings import SERVERS, Settings, setting
+from alertmail.core.store import LoadResult
+
+from .binding import FieldBinding, bind_all, read_or_error
+from .fields import ERROR_LABEL_STYLE, INVALID_STYLE
+from .general_tab import GeneralTab
+from .help import HelpDialog
+from .server_tab import ServerTab
+from .mail_test_panel import MailTestPanel
+
+log = logging.getLogger(__name__)
+
+TITLE = "E-mail Options"
+BANNER_STYLE = (
+    "background: #fff4ce; color: #3b2f00; border: 1px solid #e0c060; "
+    "border-radius: 3px; padding: 6px;"
+)
+Button = QDialogButtonBox.StandardButton
+
+
+def plain(text: str) -> str:
+    """Return a label or title without its ``&`` mnemonic marker and trailing colon."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(":")
+
+
+class EmailOptionsDialog(QDialog):
+    """The E-mail Options dialog: General, Mail Server and Secondary Mail Server tabs."""
+
+    first_frame = Signal()
+    """Emitted with no payload when the dialog is painted for the first time."""
+
+    keyring_checked = Signal()
+    """Emitted with no payload once the keyring backend and stored passwords are known."""
+
+    saved = Signal(object)
+    """The ``Settings`` just written to the settings file."""
+
+    password_not_saved = Signal(str, str)
+    """The server name and the message shown when the keyring rejected a password change."""
+
+    def __init__(self, loaded: LoadResult, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("emailOptionsDialog")
+        self.setWindowTitle(TITLE)
+        self._saved = loaded.settings.copy()
+        self._working = loaded.settings.copy()
+        # A file whose invalid values were replaced by defaults differs from
+        # what the form shows, so saving it is a change.
+        self._file_outdated = bool(loaded.invalid)
+        self._field_errors: dict[str, str] = {}
+        self._painted = False
+        self._keyring_checked = False
+        self._help: HelpDialog | None = None
+
+        self.general_tab = GeneralTab()
+        self.server_tabs = {server: ServerTab(server) for server in SERVERS}
+        # The Queue tab joins this list when the mailer exists.
+        self.pages: list[GeneralTab | ServerTab] = [self.general_tab, *self.server_tabs.values()]
+        self.bindings: dict[str, FieldBinding] = bind_all(
+            [pair for page in self.pages for pair in page.bindings()]
+        )
+        self._build_layout(loaded.problem)
+        self.tests = MailTestPanel(self)
+
+        for binding in self.bindings.values():
+            binding.on_edit(self._on_edit)
+        for tab in self.server_tabs.values():
+            tab.password.edited.connect(self._on_password_edited)
+        self._show_model(self._working)
+        self.installEventFilter(self)
+        self.resize(560, 620)
+
+    # --- layout ------------------------------------------------------------------
+
+    def _build_layout(self, problem: str | None) -> None:
+        self.banner = QLabel(problem or "")
+        self.banner.setObjectName("loadProblemBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(BANNER_STYLE)
+        self.banner.setVisible(bool(problem))
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.tab_widget = QTabWidget()
+        self.tab_widget.setObjectName("tabs")
+        for page in self.pages:
+            self.tab_widget.addTab(page, page.title)
+
+        self.summary = QLabel()
+        self.summary.setObjectName("problemSummary")
+        self.summary.setStyleSheet(ERROR_LABEL_STYLE)
+        self.summary.setWordWrap(True)
+
+        self.buttons = QDialogButtonBox(
+            Button.Ok | Button.Cancel | Button.Apply | Button.RestoreDefaults | Button.Help
+        )
+        texts = {
+            Button.Ok: ("OK", "okButton"),
+            Button.Cancel: ("Cancel", "cancelButton"),
+            Button.Apply: ("&Apply", "applyButton"),
+            Button.RestoreDefaults: ("Restore &Defaults", "restoreDefaultsButton"),
+            Button.Help: ("&Help", "helpButton"),
+        }
+        for which, (text, name) in texts.items():
+            self.buttons.button(which).setText(text)
+            self.buttons.button(which).setObjectName(name)
+        self.ok_button = self.buttons.button(Button.Ok)
+        self.apply_button = self.buttons.button(Button.Apply)
+        self.restore_button = self.buttons.button(Button.RestoreDefaults)
+        self.ok_button.setDefault(True)
+        self.ok_button.clicked.connect(self._on_ok)
+        self.buttons.button(Button.Cancel).clicked.connect(self.reject)
+        self.apply_button.clicked.connect(self.apply)
+        self.restore_button.clicked.connect(self.restore_defaults)
+        self.buttons.helpRequested.connect(self.show_help)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents), self, self.show_help)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tab_widget, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.buttons)
+        self._set_tab_order()
+
+    def _set_tab_order(self) -> None:
+        for page in self.pages:
+            chain = [widget for _, widget in page.bindings()]
+            if isinstance(page, ServerTab):
+                password = page.password
+                chain[7:7] = [password.edit, password.show_button, password.clear_button]
+                chain += [page.test_button, page.cancel_test_button, page.transcript]
+            for before, after in zip(chain, chain[1:]):
+                QWidget.setTabOrder(before, after)
+
+    def select_tab(self, key: str) -> None:
+        """Show the tab called ``general``, ``primary`` or ``secondary``."""
+        for index, page in enumerate(self.pages):
+            if page.tab_key == key:
+                self.tab_widget.setCurrentIndex(index)
+                return
+        raise ValueError(f"unknown tab {key!r}: use general, primary or secondary")
+
+    # --- the model ---------------------------------------------------------------
+
+    @property
+    def working(self) -> Settings:
+        """A copy of the settings as the form shows them (valid values only)."""
+        return self._working.copy()
+
+    @property
+    def saved_settings(self) -> Settings:
+        """A copy of the settings as last read from or written to the file."""
+        return self._saved.copy()
+
+    def _show_model(self, values: Settings) -> None:
+        for key, binding in self.bindings.items():
+            binding.show(values[key])
+        self._field_errors.clear()
+        self.refresh_state()
+
+    def _on_edit(self, key: str) -> None:
+        value, error = read_or_error(self.bindings[key])
+        if error is not None:
+            self._field_errors[key] = error.reason
+        else:
+            self._field_errors.pop(key, None)
+            previous = self._working[key]
+            self._working[key] = value
+            if key.endswith(".security"):
+                self._follow_security(key.partition(".")[0], previous, value)
+        self.refresh_state()
+
+    def _follow_security(self, server: str, previous: str, new: str) -> None:
+        port_key = f"{server}.port"
+        if port_key in self._field_errors:
+            return
+        tab = self.server_tabs[server]
+        port = tab.usual_port_after(previous, new, self._working[port_key])
+        if port != self._working[port_key]:
+            self._working[port_key] = port
+            self.bindings[port_key].show(port)
+
+    @Slot()
+    def _on_password_edited(self) -> None:
+        for server, tab in self.server_tabs.items():
+            key = f"{server}.password"
+            if "\r" in tab.password.typed() or "\n" in tab.password.typed():
+                self._field_errors[key] = "line breaks (CR or LF) are not allowed in a password"
+            else:
+                self._field_errors.pop(key, None)
+        self.refresh_state()
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Return ``(key, reason)`` for every invalid field, in tab order, top to bottom."""
+        cross = {}
+        for error in self._working.problems():
+            cross.setdefault(error.key, error.reason)
+        found = []
+        for key in self._keys_in_order():
+            reason = self._field_errors.get(key) or cross.get(key)
+            if reason:
+                found.append((key, reason))
+        return found
+
+    def _keys_in_order(self) -> list[str]:
+        keys = []
+        for page in self.pages:
+            page_keys = [key for key, _ in page.bindings()]
+            if isinstance(page, ServerTab):
+                page_keys.insert(7, f"{page.server}.password")
+            keys.extend(page_keys)
+        return keys
+
+    def has_changes(self) -> bool:
+        """True when OK or Apply would write something: settings or a password."""
+        return (
+            self._working != self._saved
+            or self._file_outdated
+            or any(tab.password.pending() for tab in self.server_tabs.values())
+        )
+
+    def refresh_state(self) -> None:
+        """Recompute the marks, the summary line and which buttons are enabled."""
+        problems = self.problems()
+        by_key = dict(problems)
+        for page in self.pages:
+            for key in page.rows.error_labels:
+                page.rows.show_error(key, by_key.get(key))
+        for key, binding in self.bindings.items():
+            binding.mark(by_key.get(key))
+        for server, tab in self.server_tabs.items():
+            tab.password.edit.setStyleSheet(INVALID_STYLE if f"{server}.password" in by_key else "")
+
+        if problems:
+            key, reason = problems[0]
+            self.summary.setText(f"{self._describe_key(key)}: {reason}")
+        else:
+            self.summary.setText("")
+        self.summary.setVisible(bool(problems))
+
+        self.ok_button.setEnabled(not problems)
+        self.apply_button.setEnabled(not problems and self.has_changes())
+        self.restore_button.setEnabled(
+            self._working != Settings()
+            or bool(self._field_errors)
+            or any(tab.password.pending() for tab in self.server_tabs.values())
+        )
+        for server, tab in self.server_tabs.items():
+            tab.update_enabled(self._working, test_allowed=self.tests.can_start(server, problems))
+        self.tests.update_cancel_buttons()
+
+    def _describe_key(self, key: str) -> str:
+        section = key.partition(".")[0]
+        page = self.server_tabs.get(section, self.general_tab)
+        label = "Password" if key.endswith(".password") else setting(key).plain_label
+        return f"{plain(page.title)} \N{RIGHTWARDS ARROW} {label}"
+
+    # --- buttons -----------------------------------------------------------------
+
+    @Slot()
+    def apply(self) -> bool:
+        """Save what changed; return True when everything was saved.
+
+        The settings file is written only when a setting changed. Passwords
+        go to the keyring: typed text replaces the stored password, a
+        requested clear removes it, and an untouched field leaves it as is.
+        """
+        if self.problems():
+            return False
+        wrote_file = False
+        if self._working != self._saved or self._file_outdated:
+            from alertmail.core.store import save_settings
+
+            try:
+                save_settings(self._working)
+            except ConfigFileError as error:
+                log.error("settings could not be saved: %s", error)
+                self._show_message("settingsErrorBox", f"The settings were not saved: {error}")
+                return False
+            self._saved = self._working.copy()
+            self._file_outdated = False
+            wrote_file = True
+            self.saved.emit(self._saved.copy())
+        passwords_saved = self._apply_passwords(wrote_file)
+        self.refresh_state()
+        return passwords_saved
+
+    def _apply_passwords(self, wrote_file: bool) -> bool:
+        pending = [tab for tab in self.server_tabs.values() if tab.password.pending()]
+        if not pending:
+            return True
+        from alertmail.core import secrets
+
+        all_saved = True
+        for tab in pending:
+            field = tab.password
+            typed, server = field.typed(), tab.server
+            try:
+                if typed:
+                    secrets.store_password(server, typed)
+                    field.reset(stored=True)
+                else:
+                    secrets.clear_password(server)
+                    field.reset(stored=False)
+            except SecretStoreError as error:
+                all_saved = False
+                message = self._password_failure(server, bool(typed), field.stored, wrote_file, error)
+                log.warning("%s password not changed in the keyring: %s", server, error)
+                self.password_not_saved.emit(server, message)
+                self._show_message("passwordErrorBox", message)
+        return all_saved
+
+    @staticmethod
+    def _password_failure(
+        server: str, storing: bool, stored: bool | None, wrote_file: bool, error: Exception
+    ) -> str:
+        action = "stored" if storing else "removed"
+        first = "The other settings were saved, but the" if wrote_file else "The"
+        if stored:
+            after = "The password stored before is unchanged and still used."
+        elif stored is False:
+            after = "No password is stored for this server."
+        else:
+            after = "Whatever password was stored before is unchanged."
+        return f"{first} password of the {server} server was not {action}: {error}. {after}"
+
+    def _show_message(self, object_name: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, TITLE, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName(object_name)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    @Slot()
+    def _on_ok(self) -> None:
+        if self.apply():
+            self.accept()
+
+    @Slot()
+    def restore_defaults(self) -> None:
+        """Fill the form with the default settings; nothing is saved until OK or Apply."""
+        self._working = Settings()
+        for tab in self.server_tabs.values():
+            tab.password.reset()
+        self._show_model(self._working)
+
+    @Slot()
+    def show_help(self) -> None:
+        """Open the help of the current tab."""
+        page = self.pages[self.tab_widget.currentIndex()]
+        if self._help is None:
+            self._help = HelpDialog(self)
+        self._help.show_tab(plain(page.title), page.help_entries())
+
+    def done(self, result: int) -> None:
+        """Stop a running test and wait for its thread, then close."""
+        self.tests.stop()
+        super().done(result)
+
+    # --- after the first frame ---------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self and event.type() == QEvent.Type.Paint and not self._painted:
+            self._painted = True
+            self.first_frame.emit()
+            # Work that imports keyring waits until the first frame is on screen.
+            QTimer.singleShot(0, self.check_keyring)
+        return super().eventFilter(watched, event)
+
+    @Slot()
+    def check_keyring(self) -> None:
+        """Ask the keyring for its backend and the stored passwords, once."""
+        if self._keyring_checked:
+            return
+        self._keyring_checked = True
+        from alertmail.core import secrets
+
+        backend = secrets.backend_name()
+        for server, tab in self.server_tabs.items():
+            stored = secrets.has_password(server) if backend else False
+            tab.password.set_keyring_state(backend, stored)
+        self.refresh_state()
+        self.keyring_checked.emit()

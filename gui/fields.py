@@ -1,0 +1,145 @@
+"""Input widgets built from the setting declarations.
+
+Each factory takes a declared ``Setting`` and returns a widget whose object
+name is the dotted key, whose accessible name is the plain label and whose
+tooltip is the help text. Ranges and choices come from the declaration, so
+no label, default or range is written in gui/.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QSpinBox,
+    QWidget,
+)
+
+from alertmail.core.settings import Setting
+
+INVALID_STYLE = "border: 2px solid #c62828; border-radius: 3px; padding: 1px;"
+ERROR_LABEL_STYLE = "color: #c62828;"
+WARNING_LABEL_STYLE = "color: #9a5b00;"
+
+
+def _describe(widget: QWidget, key: str, accessible_name: str, tooltip: str) -> None:
+    widget.setObjectName(key)
+    widget.setAccessibleName(accessible_name)
+    widget.setToolTip(tooltip)
+
+
+def make_line_edit(declared: Setting) -> QLineEdit:
+    """Return a one-line text field for a text, host, address or recipients setting."""
+    edit = QLineEdit()
+    _describe(edit, declared.key, declared.plain_label, declared.help)
+    edit.setClearButtonEnabled(False)
+    return edit
+
+
+def make_spin_box(declared: Setting) -> QSpinBox:
+    """Return a spin box with the declared minimum and maximum."""
+    spin = QSpinBox()
+    _describe(spin, declared.key, declared.plain_label, declared.help)
+    assert declared.minimum is not None and declared.maximum is not None
+    spin.setRange(declared.minimum, declared.maximum)
+    spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance(str(declared.maximum)) + 48)
+    spin.setMaximumWidth(spin.minimumWidth() + 24)
+    return spin
+
+
+def make_combo_box(declared: Setting) -> QComboBox:
+    """Return a drop-down list of the declared choices; item data is the stored value."""
+    combo = QComboBox()
+    _describe(combo, declared.key, declared.plain_label, declared.help)
+    for value, text in declared.choices:
+        combo.addItem(text, value)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    return combo
+
+
+def make_check_box(declared: Setting) -> QCheckBox:
+    """Return a check box whose text is the declared label, mnemonic included."""
+    check = QCheckBox(declared.label)
+    _describe(check, declared.key, declared.plain_label, declared.help)
+    return check
+
+
+def make_label(text: str, buddy: QWidget) -> QLabel:
+    """Return a form label (text with its ``&`` mnemonic) that moves focus to ``buddy``."""
+    label = QLabel(text)
+    label.setBuddy(buddy)
+    label.setObjectName(f"label:{buddy.objectName()}")
+    return label
+
+
+class WrappedLabel(QLabel):
+    """A word-wrapped label whose size hint follows the width it was given.
+
+    A plain word-wrapped ``QLabel`` asks for the height of a narrow guess at
+    its width, which leaves gaps in a form row; this one asks for the height
+    its text needs at its real width.
+    """
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        hint = super().sizeHint()
+        width = self.width() if self.width() > hint.width() else max(hint.width(), 240)
+        return QSize(hint.width(), self.heightForWidth(width))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self.height() != self.heightForWidth(self.width()):
+            self.updateGeometry()
+
+
+def make_message_label(object_name: str, style: str) -> QLabel:
+    """Return a small word-wrapped label for a reason shown under a field."""
+    label = WrappedLabel()
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    label.setStyleSheet(style)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 0.9)
+    label.setFont(font)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class FormRows:
+    """A form layout where each field has an error row beneath it, hidden until needed.
+
+    The error rows use ``QFormLayout.setRowVisible`` so a hidden row takes no
+    space.
+    """
+
+    def __init__(self, layout: QFormLayout) -> None:
+        self.layout = layout
+        self.error_labels: dict[str, QLabel] = {}
+
+    def add(self, label_text: str, field: QWidget, key: str, *, row_widget: QWidget | None = None) -> QLabel:
+        """Add ``label_text`` with ``field`` (or ``row_widget`` holding it) and an error row."""
+        label = make_label(label_text, field)
+        self.layout.addRow(label, row_widget or field)
+        self.add_error_row(key)
+        return label
+
+    def add_error_row(self, key: str) -> QLabel:
+        """Add the hidden row that shows why the value of ``key`` is invalid."""
+        error = make_message_label(f"error:{key}", ERROR_LABEL_STYLE)
+        self.layout.addRow(None, error)
+        self.layout.setRowVisible(error, False)
+        self.error_labels[key] = error
+        return error
+
+    def show_error(self, key: str, reason: str | None) -> None:
+        """Show ``reason`` under the field of ``key``, or hide the row when ``None``."""
+        label = self.error_labels.get(key)
+        if label is None:
+            return
+        label.setText(reason or "")
+        self.layout.setRowVisible(label, bool(reason))

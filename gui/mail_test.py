@@ -1,0 +1,204 @@
+"""Test Email: sends the two test messages from a worker thread.
+
+``TestEmailWorker`` is a QObject moved to a ``QThread``; the thread's
+``started`` signal runs it and its ``done`` signal quits the thread. Results
+and errors travel in signal payloads. A blocked socket read cannot be
+interrupted by a flag, so cancelling goes through the dispatcher's
+``CancelToken``, which shuts the socket down.
+
+The dispatcher modules (SMTP, TLS, keyring) are imported inside the worker
+when a test starts, never when the dialog opens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from alertmail.core.errors import AlertmailError, SettingError
+from alertmail.core.settings import Settings, setting
+
+log = logging.getLogger(__name__)
+
+KIND_KEYS = {"errors": "general.errors_to", "reports": "general.reports_to"}
+
+
+class TestEmailWorker(QObject):
+    """Sends the test messages of one server; lives in the test's ``QThread``."""
+
+    __test__ = False  # a product class, not a pytest test case
+
+    line = Signal(str)
+    """One line of the SMTP conversation, credentials already redacted."""
+
+    finished = Signal(object)
+    """The ``DeliveryReport`` of the test, emitted when the session ended."""
+
+    failed = Signal(str)
+    """A sentence saying why the test could not run (for example, no From address)."""
+
+    done = Signal()
+    """Emitted with no payload after ``finished`` or ``failed``; quits the thread."""
+
+    def __init__(self, settings: Settings, server: str, typed_password: str, cancel: Any) -> None:
+        super().__init__()
+        self._settings = settings
+        self._server = server
+        self._typed_password = typed_password
+        self._cancel = cancel
+
+    def _password_for(self, server: str) -> str:
+        if self._typed_password:
+            return self._typed_password
+        from alertmail.core.secrets import read_password
+
+        return read_password(server)
+
+    @Slot()
+    def run(self) -> None:
+        """Build the test messages, deliver them through the server, and report."""
+        try:
+            from alertmail.core.failover import deliver
+            from alertmail.core.messages import build_test_messages
+            from alertmail.core.transcript import Transcript
+
+            messages = build_test_messages(self._settings, self._server)
+            report = deliver(
+                self._settings,
+                messages,
+                choice=self._server,
+                password_for=self._password_for,
+                transcript=Transcript(on_line=self.line.emit),
+                cancel=self._cancel,
+            )
+        except SettingError as error:
+            self.failed.emit(f"{setting(error.key).plain_label}: {error.reason}")
+        except AlertmailError as error:
+            self.failed.emit(str(error))
+        except Exception as error:  # noqa: BLE001 - the thread must always report and end
+            log.exception("test e-mail through the %s server failed unexpectedly", self._server)
+            self.failed.emit(f"the test stopped on an unexpected error: {type(error).__name__}: {error}")
+        else:
+            self.finished.emit(report)
+        finally:
+            self.done.emit()
+
+
+def describe_report(report: Any) -> list[str]:
+    """Return one plain line per test message, then any failure of the session.
+
+    A message that got a result reads like "Errors: delivered to 2
+    recipients"; when the session failed before a message was sent, the
+    failure names the step and the server's reply.
+    """
+    from alertmail.core.errors import DeliveryCancelled
+
+    lines = [f"{_kind_title(result.kind)}: {result.summary()}" for result in report.results]
+    failures = list(report.passed_over)
+    if report.error is not None and report.error not in failures:
+        failures.append(report.error)
+    for failure in failures:
+        if isinstance(failure, DeliveryCancelled):
+            lines.append("Test cancelled.")
+        else:
+            lines.append(f"Not sent: {failure.describe()}")
+    if not lines:
+        lines.append("Nothing was sent.")
+    return lines
+
+
+def _kind_title(kind: str) -> str:
+    key = KIND_KEYS.get(kind)
+    return setting(key).plain_label if key else kind
+
+
+class TestEmailRunner(QObject):
+    """Runs one Test Email at a time and waits for its thread before it goes away."""
+
+    __test__ = False
+
+    running_changed = Signal(bool)
+    """True when a test starts, False when its thread has finished."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._worker: TestEmailWorker | None = None
+        self._cancel: Any = None
+        self.server: str | None = None
+
+    @property
+    def running(self) -> bool:
+        """True from ``start`` until the test's thread has finished."""
+        return self._thread is not None
+
+    @property
+    def thread(self) -> QThread | None:
+        """The thread of the running test, or ``None``."""
+        return self._thread
+
+    def start(
+        self,
+        settings: Settings,
+        server: str,
+        typed_password: str,
+        connect: Callable[[TestEmailWorker], None],
+    ) -> bool:
+        """Start a test of ``server``; return False when one is already running.
+
+        ``connect(worker)`` connects the worker's signals before the thread starts.
+        """
+        if self.running:
+            return False
+        from alertmail.core.dispatch import CancelToken
+
+        self._cancel = CancelToken()
+        thread = QThread()
+        thread.setObjectName(f"testEmailThread_{server}")
+        worker = TestEmailWorker(settings, server, typed_password, self._cancel)
+        worker.moveToThread(thread)
+        connect(worker)
+        thread.started.connect(worker.run)
+        # quit() is thread-safe; a direct call ends the thread's event loop
+        # even while the GUI thread is blocked in stop().
+        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(worker.deleteLater)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker, self.server = thread, worker, server
+        log.info("test e-mail through the %s server started", server)
+        thread.start()
+        self.running_changed.emit(True)
+        return True
+
+    def cancel(self) -> None:
+        """Cancel the running test; the dispatcher ends it within a second."""
+        if self._cancel is not None and self.running:
+            log.info("test e-mail through the %s server cancelled", self.server)
+            self._cancel.cancel()
+
+    def stop(self) -> None:
+        """Cancel the running test and block until its thread has finished."""
+        thread = self._thread
+        if thread is None:
+            return
+        self.cancel()
+        thread.quit()
+        thread.wait()
+        self._release(thread)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self._release(self.sender())
+
+    def _release(self, thread: QObject | None) -> None:
+        # A stale notice from a thread that stop() already released is ignored.
+        if thread is None or thread is not self._thread:
+            return
+        # finished is emitted just before the thread ends; wait for the end itself.
+        self._thread.wait()
+        self._thread = self._worker = self._cancel = None
+        thread.deleteLater()
+        self.running_changed.emit(False)

@@ -1,0 +1,171 @@
+"""The password field of a server tab.
+
+The password is never read back into the field: when one is stored, the
+field stays empty and its placeholder says where the password is kept. Text
+typed into the field replaces the stored password on OK or Apply; "Clear
+password" removes it then. Whether a password is stored is learned from the
+keyring after the dialog's first frame, because importing ``keyring`` takes
+about as long as starting Qt.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget
+
+from .fields import WARNING_LABEL_STYLE, make_message_label
+
+PASSWORD_LABEL = "Pass&word:"
+PASSWORD_HELP = (
+    "Password for SMTP AUTH or the POP login. It is kept in the system keyring, "
+    "never in the settings file. Leave the field empty to keep the stored password; "
+    "type a new one to replace it."
+)
+CLEAR_PENDING_TEXT = "Removed when you press OK or Apply"
+NO_BACKEND_TEXT = (
+    "No keyring backend is available, so passwords cannot be saved. "
+    "Install and unlock a system keyring (for example GNOME Keyring or KWallet)."
+)
+
+
+class PasswordField(QWidget):
+    """A masked password input with a show toggle, a Clear button and the keyring's name.
+
+    The typed text and a pending clear are edits like any other: they enable
+    Apply until they are saved or undone.
+    """
+
+    edited = Signal()
+    """Emitted with no payload when the typed text changes or Clear is pressed."""
+
+    def __init__(self, server: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.server = server
+        self.setObjectName(f"passwordField_{server}")
+        self._stored: bool | None = None
+        self._backend: str | None = None
+        self._backend_known = False
+        self._clear_requested = False
+
+        self.edit = QLineEdit()
+        self.edit.setObjectName(f"{server}.password")
+        self.edit.setAccessibleName("Password")
+        self.edit.setToolTip(PASSWORD_HELP)
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+
+        self.show_button = QToolButton()
+        self.show_button.setObjectName(f"showPassword_{server}")
+        self.show_button.setText("Show")
+        self.show_button.setCheckable(True)
+        self.show_button.setAccessibleName("Show password")
+        self.show_button.setToolTip("Show the typed password in plain text.")
+
+        self.clear_button = QToolButton()
+        self.clear_button.setObjectName(f"clearPassword_{server}")
+        self.clear_button.setText("Clear passw&ord")
+        self.clear_button.setAccessibleName("Clear password")
+        self.clear_button.setToolTip("Remove the stored password from the keyring when you press OK or Apply.")
+
+        self.keyring_label = make_message_label(f"keyringLabel_{server}", "")
+
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.show_button)
+        row.addWidget(self.clear_button)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addLayout(row)
+        column.addWidget(self.keyring_label)
+
+        self.edit.textChanged.connect(self._on_text_changed)
+        self.show_button.toggled.connect(self._on_show_toggled)
+        self.clear_button.clicked.connect(self.request_clear)
+        self._refresh()
+
+    # --- state -----------------------------------------------------------------
+
+    def typed(self) -> str:
+        """Return the password typed since the last save, or ``""``."""
+        return self.edit.text()
+
+    @property
+    def clear_requested(self) -> bool:
+        """True when the stored password is to be removed on OK or Apply."""
+        return self._clear_requested and not self.typed()
+
+    @property
+    def stored(self) -> bool | None:
+        """Whether a password is stored; ``None`` until the keyring was asked."""
+        return self._stored
+
+    def pending(self) -> bool:
+        """True when saving would change the keyring: text typed or a clear requested."""
+        return bool(self.typed()) or self.clear_requested
+
+    def set_keyring_state(self, backend: str | None, stored: bool) -> None:
+        """Record the keyring backend's name (``None``: no backend) and whether a password is stored."""
+        self._backend = backend
+        self._backend_known = True
+        self._stored = stored
+        self._refresh()
+
+    def request_clear(self) -> None:
+        """Empty the field and remove the stored password on the next save."""
+        self._clear_requested = self._stored is not False
+        self.edit.clear()
+        self._refresh()
+        self.edited.emit()
+
+    def reset(self, *, stored: bool | None = None) -> None:
+        """Forget typed text and a pending clear; ``stored`` updates what the keyring holds."""
+        if stored is not None:
+            self._stored = stored
+        self._clear_requested = False
+        self.edit.blockSignals(True)
+        self.edit.clear()
+        self.edit.blockSignals(False)
+        self._refresh()
+
+    # --- display ---------------------------------------------------------------
+
+    def _on_text_changed(self, _text: str) -> None:
+        self._refresh()
+        self.edited.emit()
+
+    def _on_show_toggled(self, shown: bool) -> None:
+        mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        self.edit.setEchoMode(mode)
+        self.show_button.setText("Hide" if shown else "Show")
+
+    def _refresh(self) -> None:
+        if self.clear_requested:
+            placeholder = CLEAR_PENDING_TEXT
+        elif self._stored:
+            placeholder = f"Stored in {self._backend} \N{EM DASH} type to replace"
+        elif self._stored is False:
+            placeholder = "No password stored"
+        else:
+            placeholder = ""
+        self.edit.setPlaceholderText(placeholder)
+        can_clear = (bool(self._stored) and not self._clear_requested) or bool(self.typed())
+        self.clear_button.setEnabled(can_clear)
+
+        if not self._backend_known:
+            text, style = "", ""
+        elif self._backend is None:
+            text, style = NO_BACKEND_TEXT, WARNING_LABEL_STYLE
+        else:
+            text, style = f"Passwords are kept in the system keyring ({self._backend}).", ""
+        self.keyring_label.setText(text)
+        self.keyring_label.setStyleSheet(style)
+        self.keyring_label.setVisible(bool(text))
+
+
+def password_label(buddy: QLineEdit) -> QLabel:
+    """Return the Password label, a buddy of the password input."""
+    label = QLabel(PASSWORD_LABEL)
+    label.setBuddy(buddy)
+    label.setObjectName(f"label:{buddy.objectName()}")
+    return label

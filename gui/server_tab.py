@@ -1,0 +1,180 @@
+"""The Mail Server and Secondary Mail Server tabs.
+
+Both tabs are one class: every field is the declaration of ``<server>.<name>``.
+The tab only lays the fields out and enables them; the dialog owns the
+working copy of the settings and the Test Email run.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from alertmail.core.settings import USUAL_PORTS, Settings, setting
+
+from .fields import (
+    WARNING_LABEL_STYLE,
+    FormRows,
+    make_check_box,
+    make_combo_box,
+    make_line_edit,
+    make_message_label,
+    make_spin_box,
+)
+from .password import PASSWORD_HELP, PasswordField, password_label
+
+TAB_TITLES = {"primary": "Mai&l Server", "secondary": "Se&condary Mail Server"}
+PLAIN_AUTH_WARNING = (
+    "SMTP AUTH without encryption: the user name and password travel unencrypted. "
+    "Choose STARTTLS or Implicit TLS if the server supports it."
+)
+TEST_EMAIL_HELP = (
+    "Send one test message to the Errors recipients and one to the Reports/Stats "
+    "recipients through this server, with the values now in the form, saved or not. "
+    "The SMTP conversation is shown below, with credentials hidden."
+)
+
+
+class ServerTab(QWidget):
+    """The settings of one SMTP server, with its Test Email button and conversation."""
+
+    def __init__(self, server: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.server = server
+        self.tab_key = server
+        self.title = TAB_TITLES[server]
+        self.setObjectName(f"{server}Tab")
+
+        def declared(name: str):
+            return setting(f"{server}.{name}")
+
+        self.enabled_check = make_check_box(declared("enabled"))
+        self.host = make_line_edit(declared("host"))
+        self.port = make_spin_box(declared("port"))
+        self.timeout = make_spin_box(declared("timeout_s"))
+        self.security = make_combo_box(declared("security"))
+        self.auth = make_combo_box(declared("auth"))
+        self.username = make_line_edit(declared("username"))
+        self.password = PasswordField(server)
+        self.pop_host = make_line_edit(declared("pop_host"))
+        self.pop_port = make_spin_box(declared("pop_port"))
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.rows = FormRows(form)
+        form.addRow(self.enabled_check)
+        self.rows.add_error_row(f"{server}.enabled")
+        for name, widget in (
+            ("host", self.host), ("port", self.port), ("timeout_s", self.timeout),
+            ("security", self.security), ("auth", self.auth),
+        ):
+            self.rows.add(declared(name).label, widget, f"{server}.{name}")
+        self.auth_warning = make_message_label(f"authWarning_{server}", WARNING_LABEL_STYLE)
+        self.auth_warning.setText(PLAIN_AUTH_WARNING)
+        form.addRow(None, self.auth_warning)
+        form.setRowVisible(self.auth_warning, False)
+        self.rows.add(declared("username").label, self.username, f"{server}.username")
+        form.addRow(password_label(self.password.edit), self.password)
+        self.rows.add_error_row(f"{server}.password")
+        self.rows.add(declared("pop_host").label, self.pop_host, f"{server}.pop_host")
+        self.rows.add(declared("pop_port").label, self.pop_port, f"{server}.pop_port")
+
+        self.fields = QWidget()
+        self.fields.setObjectName(f"fields_{server}")
+        self.fields.setLayout(form)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.fields)
+        layout.addLayout(self._build_test_area())
+
+    def _build_test_area(self) -> QVBoxLayout:
+        server = self.server
+        self.test_button = QPushButton("&Test Email")
+        self.test_button.setObjectName(f"testEmailButton_{server}")
+        self.test_button.setToolTip(TEST_EMAIL_HELP)
+        self.test_button.setAutoDefault(False)
+        self.cancel_test_button = QPushButton("Cancel t&est")
+        self.cancel_test_button.setObjectName(f"cancelTestButton_{server}")
+        self.cancel_test_button.setToolTip("Stop the running test; the connection is closed at once.")
+        self.cancel_test_button.setAutoDefault(False)
+        self.cancel_test_button.setEnabled(False)
+
+        self.test_result = QLabel()
+        self.test_result.setObjectName(f"testResult_{server}")
+        self.test_result.setWordWrap(True)
+        self.test_result.setAccessibleName("Test result")
+
+        self.transcript = QPlainTextEdit()
+        self.transcript.setObjectName(f"transcript_{server}")
+        self.transcript.setReadOnly(True)
+        self.transcript.setAccessibleName("SMTP conversation")
+        self.transcript.setToolTip("The SMTP conversation of the last test, with credentials hidden.")
+        self.transcript.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.transcript.setMinimumHeight(60)
+        self.transcript.setMaximumBlockCount(2000)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.test_button)
+        buttons.addWidget(self.cancel_test_button)
+        buttons.addWidget(self.test_result, 1)
+        area = QVBoxLayout()
+        area.addLayout(buttons)
+        area.addWidget(self.transcript, 1)
+        return area
+
+    def bindings(self) -> list[tuple[str, QWidget]]:
+        """Return the tab's explicit widget-to-key binding, top to bottom."""
+        server = self.server
+        return [
+            (f"{server}.enabled", self.enabled_check),
+            (f"{server}.host", self.host),
+            (f"{server}.port", self.port),
+            (f"{server}.timeout_s", self.timeout),
+            (f"{server}.security", self.security),
+            (f"{server}.auth", self.auth),
+            (f"{server}.username", self.username),
+            (f"{server}.pop_host", self.pop_host),
+            (f"{server}.pop_port", self.pop_port),
+        ]
+
+    def help_entries(self) -> list[tuple[str, str]]:
+        """Return ``(label, help text)`` for every field, top to bottom."""
+        entries = [(setting(key).plain_label, setting(key).help) for key, _ in self.bindings()]
+        entries.insert(7, ("Password", PASSWORD_HELP))
+        entries.append(("Test Email", TEST_EMAIL_HELP))
+        return entries
+
+    def update_enabled(self, values: Settings, *, test_allowed: bool) -> None:
+        """Enable the fields that apply to ``values``, and Test Email when ``test_allowed``."""
+        server = self.server
+        used = values[f"{server}.enabled"]
+        auth = values[f"{server}.auth"]
+        for widget in (self.host, self.port, self.timeout, self.security, self.auth):
+            widget.setEnabled(used)
+        self.username.setEnabled(used and auth != "none")
+        self.password.setEnabled(used and auth != "none")
+        self.pop_host.setEnabled(used and auth == "pop_before_smtp")
+        self.pop_port.setEnabled(used and auth == "pop_before_smtp")
+        self.test_button.setEnabled(used and test_allowed)
+
+        plain_auth = used and auth == "smtp" and values[f"{server}.security"] == "none"
+        self.rows.layout.setRowVisible(self.auth_warning, plain_auth)
+
+    def usual_port_after(self, previous_security: str, new_security: str, port: int) -> int:
+        """Return the port to show after the security changes.
+
+        A port still at the usual port of the previous security was not chosen
+        by hand, so it moves to the usual port of the new one; any other port
+        stays.
+        """
+        if port == USUAL_PORTS.get(previous_security):
+            return USUAL_PORTS.get(new_security, port)
+        return port
