@@ -1,0 +1,147 @@
+"""The SMTP dispatcher: one session through one server, one transaction per message.
+
+The Test Email button, ``alertmail test-email`` and the mailer all send
+through ``SmtpDispatcher``. ``connect()`` opens the session (see
+smtp_connect.py for its steps); ``send()`` runs MAIL, RCPT for each
+recipient and DATA, and returns a ``MessageResult`` saying what happened to
+that message; ``close()`` ends the session with QUIT.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import ssl
+from collections.abc import Callable
+
+from .connection import CancelToken, Resolver
+from .errors import ConnectionLost, Step
+from .settings import ServerSettings
+from .smtp_connect import Session, open_session
+from .smtp_wire import WireError
+from .transaction import MessageCancelled, MessageLost, MessageResult, Transaction
+from .transcript import Transcript
+
+__all__ = [
+    "CancelToken",
+    "MessageCancelled",
+    "MessageLost",
+    "MessageResult",
+    "SmtpDispatcher",
+]
+
+log = logging.getLogger(__name__)
+
+# A QUIT that gets no answer quickly is not worth waiting for: the messages
+# are already accepted or refused by then.
+QUIT_TIMEOUT_S = 5.0
+
+
+class SmtpDispatcher:
+    """One SMTP session through one server.
+
+    ``password_for(server_name)`` returns the password or raises
+    ``SecretStoreError``; it defaults to the keyring. ``ssl_context``
+    defaults to a context that verifies against the operating system's
+    trust store. ``resolver(host, port)`` returns ``getaddrinfo`` tuples and
+    defaults to ``socket.getaddrinfo``; IP addresses never reach it.
+    """
+
+    def __init__(
+        self,
+        server: ServerSettings,
+        *,
+        password_for: Callable[[str], str] | None = None,
+        transcript: Transcript | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        cancel: CancelToken | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self.server = server
+        self.password_for = password_for
+        self.transcript = transcript if transcript is not None else Transcript()
+        self.ssl_context = ssl_context
+        self.cancel = cancel if cancel is not None else CancelToken()
+        self.resolver = resolver
+        self._session: Session | None = None
+        self._lost: ConnectionLost | None = None
+
+    @property
+    def connected(self) -> bool:
+        """True while a session is open and has not been lost."""
+        return self._session is not None and self._lost is None
+
+    def connect(self) -> None:
+        """Open the session: everything up to and including AUTH.
+
+        Raises ``ConnectFailure`` with the failed step, or ``DeliveryCancelled``.
+        """
+        if self._session is not None:
+            raise RuntimeError("connect() was already called on this dispatcher")
+        self._session = open_session(
+            self.server,
+            password_for=self.password_for,
+            transcript=self.transcript,
+            ssl_context=self.ssl_context,
+            cancel=self.cancel,
+            resolver=self.resolver,
+        )
+        log.info(
+            "connected to the %s server %s port %d", self.server.label, self.server.host,
+            self.server.port,
+        )
+
+    def send(self, message) -> MessageResult:
+        """Send ``message`` in one transaction and return its result.
+
+        Refusals and temporary failures are results, not exceptions. Raises
+        ``MessageLost`` (a ``ConnectionLost``) when the session dies or the
+        server answers 421, ``MessageCancelled`` when cancelled, and
+        ``SettingError`` when an address contains CR or LF.
+        """
+        if self._session is None:
+            raise RuntimeError("connect() must succeed before send()")
+        transaction = Transaction(self._session, self.server, message)
+        if self._lost is not None:
+            lost = ConnectionLost(
+                Step.MAIL, f"the connection was lost earlier: {self._lost.detail}",
+                server=self.server.name,
+            )
+            raise MessageLost(lost, transaction.not_sent(lost))
+        try:
+            result = transaction.run()
+        except MessageLost as error:
+            self._lost = error
+            raise
+        except MessageCancelled:
+            self._lost = ConnectionLost(Step.MAIL, "cancelled by the user", server=self.server.name)
+            raise
+        if transaction.session_lost is not None:
+            self._lost = transaction.session_lost
+        log.info(
+            "message %s (%s) through the %s server: %s", result.message_id, result.kind,
+            self.server.label, result.summary(),
+        )
+        return result
+
+    def close(self) -> None:
+        """End the session with QUIT; a failed QUIT is only logged at DEBUG level."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        channel = session.channel
+        try:
+            if self._lost is None and not self.cancel.cancelled:
+                channel.timeout_s = min(channel.timeout_s, QUIT_TIMEOUT_S)
+                channel.send_line("QUIT")
+                channel.read_reply()
+        except (WireError, OSError) as error:
+            log.debug("QUIT to the %s server failed: %s", self.server.label, error)
+        finally:
+            channel.close()
+
+    def __enter__(self) -> SmtpDispatcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

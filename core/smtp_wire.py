@@ -1,0 +1,180 @@
+"""Lines and replies of an SMTP connection, with deadlines and cancellation.
+
+``smtplib`` reduces a timeout, a closed connection and a reset to one
+``SMTPServerDisconnected`` and closes the socket, but the dispatcher has to
+tell "no reply within the timeout" from "the server closed the connection",
+and has to redact credentials before any line is recorded. So the few
+primitives it needs are here, on a plain or TLS socket.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import socket
+
+from .connection import CancelToken, Deadline
+from .transcript import Transcript
+
+MAX_LINE_BYTES = 8192  # RFC 5321 allows 512 per reply line; servers send more.
+MAX_REPLY_LINES = 1000
+
+_REPLY_LINE = re.compile(r"^(\d{3})([ -]?)(.*)$")
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """One SMTP reply: the three-digit code and the text of each line after it."""
+
+    code: int
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The reply text, lines joined by spaces, without the code."""
+        return " ".join(line for line in self.lines if line)
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}".rstrip()
+
+
+class WireError(Exception):
+    """The connection failed below the SMTP level.
+
+    ``kind`` is "timeout" (no reply in time), "closed" (closed or reset by
+    the server), "cancelled" (the user cancelled) or "invalid" (the server
+    sent something that is not an SMTP reply); ``detail`` adds the reason.
+    """
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        self.kind = kind
+        self.detail = detail
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+
+
+class SmtpChannel:
+    """A connected socket that sends command lines and reads replies.
+
+    Every line is recorded in ``transcript``; the socket is registered with
+    ``cancel`` so that cancelling interrupts a blocked read at once.
+    """
+
+    def __init__(
+        self, sock: socket.socket, *, transcript: Transcript, cancel: CancelToken, timeout_s: float
+    ) -> None:
+        self.sock = sock
+        self.transcript = transcript
+        self.cancel = cancel
+        self.timeout_s = timeout_s
+        self.utf8 = False
+        self._buffer = bytearray()
+        cancel.register(sock)
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet read as a reply."""
+        return len(self._buffer)
+
+    def detach(self) -> socket.socket:
+        """Stop using the socket and return it, for the STARTTLS handshake."""
+        self.cancel.unregister(self.sock)
+        return self.sock
+
+    def attach(self, sock: socket.socket) -> None:
+        """Use ``sock`` from now on, such as the TLS socket after STARTTLS."""
+        self.sock = sock
+        self._buffer.clear()
+        self.cancel.register(sock)
+
+    def close(self) -> None:
+        """Close the socket without a QUIT."""
+        self.cancel.unregister(self.sock)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    # --- sending ---------------------------------------------------------------
+
+    def send_line(self, text: str, *, secret: bool = False) -> None:
+        """Send one command line; ``secret`` redacts it in the transcript.
+
+        Raises ``ValueError`` when ``text`` contains CR or LF, which would
+        end the command early and let the rest act as another command.
+        """
+        if "\r" in text or "\n" in text:
+            raise ValueError("an SMTP command must not contain CR or LF")
+        self.transcript.client(text, secret=secret)
+        encoding = "utf-8" if self.utf8 else "ascii"
+        self._send(text.encode(encoding) + b"\r\n")
+
+    def send_data(self, data: bytes) -> None:
+        """Send message data dot-stuffed, followed by the ``.`` line that ends it.
+
+        ``data`` must already have CRLF line endings.
+        """
+        stuffed = _LEADING_DOT.sub(b"..", data)
+        if not stuffed.endswith(b"\r\n"):
+            stuffed += b"\r\n"
+        self.transcript.client(f"<message data, {len(data)} bytes>")
+        self._send(stuffed)
+        self.transcript.client(".")
+        self._send(b".\r\n")
+
+    def _send(self, payload: bytes) -> None:
+        try:
+            self.sock.settimeout(self.timeout_s)
+            self.sock.sendall(payload)
+        except TimeoutError:
+            raise self._failure("timeout") from None
+        except OSError as error:
+            raise self._failure("closed", str(error)) from None
+
+    # --- receiving -------------------------------------------------------------
+
+    def read_reply(self, deadline: Deadline | None = None) -> Reply:
+        """Read one reply, all of its lines, before ``deadline`` (default: the timeout)."""
+        deadline = deadline or Deadline(self.timeout_s)
+        code: int | None = None
+        lines: list[str] = []
+        while len(lines) < MAX_REPLY_LINES:
+            raw = self._read_line(deadline)
+            text = raw.decode("utf-8", errors="replace")
+            self.transcript.server(text)
+            match = _REPLY_LINE.match(text)
+            if match is None or (code is not None and int(match.group(1)) != code):
+                raise WireError("invalid", f"{text[:80]!r} is not an SMTP reply line")
+            code = int(match.group(1))
+            lines.append(match.group(3).strip())
+            if match.group(2) != "-":
+                return Reply(code, tuple(lines))
+        raise WireError("invalid", f"a reply of more than {MAX_REPLY_LINES} lines")
+
+    def _read_line(self, deadline: Deadline) -> bytes:
+        while True:
+            end = self._buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(self._buffer[: end + 1])
+                del self._buffer[: end + 1]
+                return line.rstrip(b"\r\n")
+            if len(self._buffer) > MAX_LINE_BYTES:
+                raise WireError("invalid", f"a reply line longer than {MAX_LINE_BYTES} bytes")
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                raise self._failure("timeout")
+            try:
+                self.sock.settimeout(remaining)
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                raise self._failure("timeout") from None
+            except OSError as error:
+                raise self._failure("closed", str(error)) from None
+            if not chunk:
+                raise self._failure("closed")
+            self._buffer += chunk
+
+    def _failure(self, kind: str, detail: str = "") -> WireError:
+        if self.cancel.cancelled:
+            return WireError("cancelled")
+        return WireError(kind, detail)
