@@ -120,6 +120,7 @@ class ServerTab(QWidget):
         self.transcript.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.transcript.setMinimumHeight(60)
         self.transcript.setMaximumBlockCount(2000)
+        self.transcript.setTabChangesFocus(True)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)

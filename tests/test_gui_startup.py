@@ -1,0 +1,150 @@
+"""alertmail-settings starts light: heavy modules wait until after the first frame."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from alertmail.core.settings import Settings
+from alertmail.core.store import load_settings, save_settings
+from alertmail.gui import app
+from alertmail.gui.dialog import EmailOptionsDialog
+
+# Modules that must not be imported before the dialog's first frame.
+DEFERRED = [
+    "keyring",
+    "email_validator",
+    "tomlkit",
+    "smtplib",
+    "ssl",
+    "truststore",
+    "poplib",
+    "alertmail.core.secrets",
+    "alertmail.core.transcript",
+    "alertmail.core.messages",
+    "alertmail.core.dispatch",
+    "alertmail.core.failover",
+]
+
+
+def run_settings_app(tmp_path: Path, *args: str, **extra_env: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """Run alertmail-settings until its first frame; return the process and the modules imported by then."""
+    report = tmp_path / "modules.txt"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", ALERTMAIL_REPORT_MODULES=str(report))
+    env.update(extra_env)
+    process = subprocess.run(
+        [sys.executable, "-m", "alertmail.gui.app", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    modules = set(report.read_text(encoding="utf-8").split()) if report.exists() else set()
+    return process, modules
+
+
+def test_first_frame_without_heavy_modules(tmp_path):
+    process, modules = run_settings_app(tmp_path, "--tab", "primary", ALERTMAIL_BENCH_QUIT="1")
+
+    assert process.returncode == 0, process.stderr
+    assert "alertmail.gui.dialog" in modules
+    assert "PySide6.QtWidgets" in modules
+    assert sorted(set(DEFERRED) & modules) == []
+
+
+def test_first_frame_with_server_settings_file(tmp_path):
+    save_settings(Settings({"primary.host": "smtp.example.com", "primary.auth": "smtp", "primary.username": "u"}))
+
+    process, modules = run_settings_app(tmp_path, ALERTMAIL_BENCH_QUIT="1")
+
+    assert process.returncode == 0, process.stderr
+    assert "alertmail.core.store" in modules
+    assert sorted(set(DEFERRED) & modules) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="load_settings validates stored addresses with email_validator before the first frame",
+)
+def test_first_frame_with_addresses_file(tmp_path):
+    save_settings(Settings({"general.errors_to": "ops@example.com", "general.from_address": "a@example.com"}))
+
+    process, modules = run_settings_app(tmp_path, ALERTMAIL_BENCH_QUIT="1")
+
+    assert process.returncode == 0, process.stderr
+    assert "email_validator" not in modules
+
+
+def test_bench_line_at_first_frame(tmp_path):
+    process, _ = run_settings_app(tmp_path, ALERTMAIL_BENCH_FIRST_FRAME="1", ALERTMAIL_BENCH_QUIT="1")
+
+    assert process.returncode == 0, process.stderr
+    assert re.fullmatch(r"first-frame \d+\.\d+\n", process.stdout)
+
+
+def test_no_output_without_bench_variable(tmp_path):
+    process, modules = run_settings_app(tmp_path, ALERTMAIL_BENCH_QUIT="1")
+
+    assert process.returncode == 0, process.stderr
+    assert process.stdout == ""
+    assert modules
+
+
+def test_keyring_checked_after_first_frame(qtbot):
+    dialog = EmailOptionsDialog(load_settings())
+    qtbot.addWidget(dialog)
+
+    with qtbot.waitSignals([dialog.first_frame, dialog.keyring_checked], order="strict", timeout=5000):
+        dialog.show()
+
+    assert "Passwords are kept" in dialog.server_tabs["primary"].password.keyring_label.text()
+
+
+def shown_dialogs() -> list[EmailOptionsDialog]:
+    """Return the dialogs that app.main left on screen."""
+    return [
+        widget
+        for widget in QApplication.topLevelWidgets()
+        if isinstance(widget, EmailOptionsDialog) and widget.isVisible()
+    ]
+
+
+def test_queue_tab_opens_general(qtbot, monkeypatch, capsys):
+    monkeypatch.setenv("ALERTMAIL_BENCH_QUIT", "1")
+
+    status = app.main(["--tab", "queue"])
+
+    assert status == 0
+    assert "Queue tab is not available yet" in capsys.readouterr().err
+    dialogs = shown_dialogs()
+    assert len(dialogs) == 1
+    dialog = dialogs[0]
+    qtbot.addWidget(dialog)
+    assert dialog.tab_widget.currentWidget().objectName() == "generalTab"
+
+
+@pytest.mark.parametrize("tab, page", [("general", "generalTab"), ("primary", "primaryTab"), ("secondary", "secondaryTab")])
+def test_tab_option_selects_page(qtbot, monkeypatch, tab, page):
+    monkeypatch.setenv("ALERTMAIL_BENCH_QUIT", "1")
+
+    assert app.main(["--tab", tab]) == 0
+
+    dialogs = shown_dialogs()
+    assert len(dialogs) == 1
+    dialog = dialogs[0]
+    qtbot.addWidget(dialog)
+    assert dialog.tab_widget.currentWidget().objectName() == page
+
+
+def test_unknown_tab_rejected(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        app.parse_args(["--tab", "log"])
+
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
