@@ -317,6 +317,7 @@ class Settings(Mapping[str, Any]):
 
     def __init__(self, values: Mapping[str, Any] | None = None) -> None:
         self._values = defaults()
+        self._unchecked: set[str] = set()
         if values:
             for key, value in values.items():
                 self[key] = value
@@ -332,6 +333,50 @@ class Settings(Mapping[str, Any]):
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._values[key] = setting(key).validate(value)
+        self._unchecked.discard(key)
+
+    def set_unchecked(self, key: str, value: Any) -> None:
+        """Assign an address or recipient list now and check its syntax later.
+
+        Checking address syntax loads ``email_validator``, which the dialog
+        cannot afford before its first frame. Only cheap checks run here (the
+        type, and no CR or LF); ``check_unchecked`` runs the full ones.
+        """
+        declared = setting(key)
+        if declared.kind not in ("address", "recipients"):
+            self[key] = value
+            return
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, str) for item in items):
+            raise SettingError(key, value, "must be text")
+        for item in items:
+            validation.reject_line_breaks(key, item)
+        if declared.kind == "recipients":
+            entries: list[str] = []
+            for item in items:
+                entries.extend(validation.split_address_list(item))
+            self._values[key] = entries
+        else:
+            self._values[key] = value.strip()
+        self._unchecked.add(key)
+
+    @property
+    def unchecked(self) -> frozenset[str]:
+        """Keys assigned with ``set_unchecked`` whose full check has not run yet."""
+        return frozenset(self._unchecked)
+
+    def check_unchecked(self) -> list[SettingError]:
+        """Run the full check of every unchecked key; invalid ones revert to defaults."""
+        errors = []
+        for key in sorted(self._unchecked):
+            value = self._values[key]
+            try:
+                self[key] = value
+            except SettingError as error:
+                errors.append(error)
+                self[key] = setting(key).default
+        self._unchecked.clear()
+        return errors
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Settings):
@@ -350,6 +395,7 @@ class Settings(Mapping[str, Any]):
             key: list(value) if isinstance(value, list) else value
             for key, value in self._values.items()
         }
+        clone._unchecked = set(self._unchecked)
         return clone
 
     def server(self, name: str) -> ServerSettings:

@@ -76,6 +76,7 @@ class LoadResult:
     problem: str | None = None
     kept_copy: Path | None = None
     invalid: list[SettingError] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
 def _timestamp() -> str:
@@ -106,13 +107,16 @@ def _migrate(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def load_settings(path: Path | None = None) -> LoadResult:
+def load_settings(path: Path | None = None, *, defer_address_checks: bool = False) -> LoadResult:
     """Read the settings file; defaults for what is missing or unreadable.
 
     Nothing is written except the copy of an unreadable file. A file that does
     not parse is moved aside. A file that parses but holds invalid values is
     copied aside, and those values load as defaults; the file itself is
     rewritten only when the user saves.
+
+    With ``defer_address_checks`` the syntax of addresses is checked later,
+    by ``finish_checks``, so the dialog can show its first frame sooner.
     """
     path = path or config_path()
     if not path.exists():
@@ -144,30 +148,55 @@ def load_settings(path: Path | None = None) -> LoadResult:
         if not isinstance(section, dict) or setting.name not in section:
             continue
         try:
-            loaded[setting.key] = section[setting.name]
+            if defer_address_checks:
+                loaded.set_unchecked(setting.key, section[setting.name])
+            else:
+                loaded[setting.key] = section[setting.name]
         except SettingError as error:
             invalid.append(error)
 
+    result = LoadResult(loaded, path, exists=True)
     schema = document.get("schema", SCHEMA_VERSION)
-    notes = []
     if isinstance(schema, int) and schema > SCHEMA_VERSION:
-        notes.append(
-            f"it was written by a newer alertmail (schema {schema}); settings this "
-            "version does not know are kept as they are"
+        result.notes.append(
+            f"The settings file was written by a newer alertmail (schema {schema}); "
+            "settings this version does not know are kept as they are."
         )
-    result = LoadResult(loaded, path, exists=True, invalid=invalid)
-    if invalid:
-        kept = _keep_aside(path, move=False)
-        details = "; ".join(str(error) for error in invalid)
-        log.warning("settings file %s holds invalid values (%s); copy kept as %s", path, details, kept)
-        result.kept_copy = kept
-        result.problem = (
-            f"The settings file {path} holds invalid values, shown as defaults: {details}. "
-            f"A copy of the file was kept as {kept.name}."
-        )
-    if notes:
-        result.problem = " ".join(filter(None, [result.problem, f"Note: {notes[0]}."]))
+    _report_invalid(result, invalid)
     return result
+
+
+def finish_checks(result: LoadResult) -> LoadResult:
+    """Run the address checks that ``load_settings(defer_address_checks=True)`` left out.
+
+    Invalid addresses revert to defaults and are reported as ``load_settings``
+    reports any invalid value.
+    """
+    _report_invalid(result, result.settings.check_unchecked())
+    return result
+
+
+def _report_invalid(result: LoadResult, invalid: list[SettingError]) -> None:
+    """Record invalid stored values on ``result`` and keep a copy of the file."""
+    if invalid:
+        result.invalid.extend(invalid)
+        if result.kept_copy is None:
+            result.kept_copy = _keep_aside(result.path, move=False)
+        log.warning(
+            "settings file %s holds invalid values (%s); copy kept as %s",
+            result.path,
+            "; ".join(str(error) for error in invalid),
+            result.kept_copy,
+        )
+    parts = []
+    if result.invalid:
+        details = "; ".join(str(error) for error in result.invalid)
+        parts.append(
+            f"The settings file {result.path} holds invalid values, shown as defaults: {details}. "
+            f"A copy of the file was kept as {result.kept_copy.name}."
+        )
+    parts.extend(result.notes)
+    result.problem = " ".join(parts) or None
 
 
 def _document_for_update(path: Path):
@@ -193,7 +222,11 @@ def render_settings(settings: Settings, path: Path | None = None) -> str:
 
     path = path or config_path()
     document = _document_for_update(path)
-    document["schema"] = SCHEMA_VERSION
+    existing_schema = document.get("schema")
+    if not (isinstance(existing_schema, int) and existing_schema > SCHEMA_VERSION):
+        # A file from a newer alertmail keeps its version, so that version
+        # still recognizes its own layout.
+        document["schema"] = SCHEMA_VERSION
     for setting in declared.SETTINGS:
         table = document.get(setting.section)
         if table is None:

@@ -3,12 +3,13 @@
 Each function returns the normalized value or raises ``SettingError`` with a
 reason that names what is allowed. ``email_validator`` is imported on first
 use, so the dialog does not pay for it before its first frame.
+
+``email.utils`` and ``ipaddress`` are imported inside the functions for the
+same reason.
 """
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
 import re
 
 from .errors import SettingError
@@ -69,6 +70,8 @@ def normalize_host(key: str, text: str) -> str:
         return _ipv6(key, text, host)
 
     if re.fullmatch(r"[0-9.]+", host):
+        import ipaddress
+
         try:
             return str(ipaddress.IPv4Address(host))
         except ValueError:
@@ -78,6 +81,8 @@ def normalize_host(key: str, text: str) -> str:
 
 
 def _ipv6(key: str, text: str, literal: str) -> str:
+    import ipaddress
+
     address, _, zone = literal.partition("%")
     try:
         parsed = ipaddress.IPv6Address(address)
@@ -163,6 +168,8 @@ def parse_mailbox(key: str, text: str) -> tuple[str, str]:
     The address is checked for syntax, internationalized addresses included;
     no DNS lookup is made.
     """
+    import email.utils
+
     reject_line_breaks(key, text)
     entry = text.strip()
     found = [pair for pair in email.utils.getaddresses([entry]) if pair[1]]
@@ -236,6 +243,8 @@ def normalize_recipients(key: str, value: str | list[str]) -> list[str]:
 
 def envelope_addresses(entries: list[str]) -> list[str]:
     """Return the bare addresses of stored recipient entries, in order."""
+    import email.utils
+
     return [email.utils.parseaddr(entry)[1] for entry in entries]
 
 

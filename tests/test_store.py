@@ -208,3 +208,47 @@ def test_killed_writer_leaves_complete_file(tmp_path):
         document = tomllib.loads(path.read_text())
         assert document["primary"]["host"] == "relay.example.com"
         assert 1 <= document["primary"]["port"] <= 65535
+
+
+def test_deferred_address_checks_match_full_load():
+    store.save_settings(filled_settings())
+    full = store.load_settings()
+    deferred = store.load_settings(defer_address_checks=True)
+    assert deferred.settings.unchecked == {"general.errors_to", "general.reports_to", "general.from_address"}
+    store.finish_checks(deferred)
+    assert deferred.settings.unchecked == frozenset()
+    assert deferred.settings == full.settings
+    assert deferred.problem is None
+
+
+def test_deferred_invalid_address_reported_after_finish():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    original = b'schema = 1\n[general]\nerrors_to = ["ops@example.com", "not an address"]\n'
+    path.write_bytes(original)
+
+    result = store.load_settings(defer_address_checks=True)
+    assert result.problem is None
+    store.finish_checks(result)
+    assert result.settings["general.errors_to"] == []
+    assert [error.key for error in result.invalid] == ["general.errors_to"]
+    assert "general.errors_to" in result.problem
+    assert result.kept_copy.read_bytes() == original
+
+
+def test_deferred_load_rejects_line_breaks_at_once():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('schema = 1\n[general]\nfrom_address = "a@example.com\\r\\nRCPT TO:<x@example.net>"\n')
+    result = store.load_settings(defer_address_checks=True)
+    assert result.settings["general.from_address"] == ""
+    assert "line breaks" in result.problem
+
+
+def test_newer_schema_noted():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('schema = 7\n[primary]\nhost = "relay.example.com"\n')
+    result = store.load_settings()
+    assert result.settings["primary.host"] == "relay.example.com"
+    assert "newer alertmail (schema 7)" in result.problem
