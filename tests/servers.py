@@ -117,6 +117,7 @@ def smtp_server(server_tls: ServerTls) -> Iterator[Callable[..., SmtpServer]]:
     Options: ``host`` ("127.0.0.1" or "::1"); ``users`` ({user: password},
     enables AUTH PLAIN and LOGIN, checked on the exact UTF-8 decoded
     strings); ``auth_require_tls`` (offer AUTH only after STARTTLS);
+    ``auth_exclude`` (mechanisms not to offer, such as ("PLAIN",));
     ``starttls`` and ``implicit_tls`` (False, True for the trusted
     certificate, or a ``ServerTls`` attribute name such as "self_signed");
     ``smtputf8``; ``refuse`` ({address: reply} for RCPT); ``strict_crlf``
@@ -210,19 +211,19 @@ def _fill_backlog(address: str, port: int, held: list[socket.socket]) -> socket.
 
 
 @pytest.fixture
-def dead_addresses() -> Iterator[Callable[[int], tuple[list[str], int]]]:
-    """Make loopback addresses 127.0.0.2 and up unreachable; returns ``make(count)``.
+def dead_addresses() -> Iterator[Callable[..., tuple[list[str], int]]]:
+    """Make loopback addresses 127.0.0.2 and up unreachable; returns ``make(count, port=None)``.
 
-    ``make(count)`` returns ``(addresses, port)``: each address has a
-    listener on ``port`` whose accept queue (``listen(0)``) is full, so on
-    Linux a further connect hangs until its timeout, like a host that drops
-    SYNs. The fixture checks that a probe connect really hangs.
+    ``make`` returns ``(addresses, port)``: each address has a listener on
+    ``port`` (a free one when not given) whose accept queue (``listen(0)``)
+    is full, so on Linux a further connect hangs until its timeout, like a
+    host that drops SYNs. The fixture checks that a probe connect really hangs.
     """
     held: list[socket.socket] = []
 
-    def make(count: int) -> tuple[list[str], int]:
+    def make(count: int, port: int | None = None) -> tuple[list[str], int]:
         addresses = [f"127.0.0.{index}" for index in range(2, 2 + count)]
-        port = free_port(addresses[0])
+        port = port or free_port(addresses[0])
         for address in addresses:
             held.append(_fill_backlog(address, port, held))
             probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -119,6 +119,7 @@ class SmtpServer:
         host: str = "127.0.0.1",
         users: Mapping[str, str] | None = None,
         auth_require_tls: bool = False,
+        auth_exclude: tuple[str, ...] = (),
         starttls_context: ssl.SSLContext | None = None,
         implicit_tls_context: ssl.SSLContext | None = None,
         smtputf8: bool = True,
@@ -148,6 +149,7 @@ class SmtpServer:
         if users is not None:
             options["authenticator"] = self._authenticate
             options["auth_require_tls"] = auth_require_tls
+            options["auth_exclude_mechanism"] = list(auth_exclude)
         self._controller = _Controller(self.handler, owner=self, **options)
 
     @property
