@@ -88,23 +88,21 @@ class TestEmailWorker(QObject):
 
 
 def describe_report(report: Any) -> list[str]:
-    """Return one plain line per test message, then any failure of the session.
+    """Return one plain line per test message, then how the session ended if it failed.
 
     A message that got a result reads like "Errors: delivered to 2
-    recipients"; when the session failed before a message was sent, the
-    failure names the step and the server's reply.
+    recipients". When no session opened, the one line names the failed
+    step and the server's reply.
     """
     from alertmail.core.errors import DeliveryCancelled
 
     lines = [f"{_kind_title(result.kind)}: {result.summary()}" for result in report.results]
-    failures = list(report.passed_over)
-    if report.error is not None and report.error not in failures:
-        failures.append(report.error)
-    for failure in failures:
-        if isinstance(failure, DeliveryCancelled):
-            lines.append("Test cancelled.")
-        else:
-            lines.append(f"Not sent: {failure.describe()}")
+    error = report.error
+    if isinstance(error, DeliveryCancelled):
+        lines.append("Test cancelled.")
+    elif error is not None:
+        prefix = "Session ended" if report.results else "Not sent"
+        lines.append(f"{prefix}: {error.describe()}")
     if not lines:
         lines.append("Nothing was sent.")
     return lines
