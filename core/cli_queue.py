@@ -91,7 +91,9 @@ def _send(args: argparse.Namespace) -> int:
     from .queue import Queue
 
     body = _read_body(args.body_file)
-    loaded = store.load_settings()
+    # The full address syntax check loads email_validator, about 20 ms, so
+    # it is left to the mailer (see Queue.add and to_outgoing).
+    loaded = store.load_settings(defer_address_checks=True)
     if loaded.problem:
         _print_error(loaded.problem)
     with Queue() as queue:

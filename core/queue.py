@@ -16,13 +16,16 @@ A message moves through these states::
        +--recover_interrupted--+  (a mailer killed while sending)
     failed --retry--> queued
 
+One mailer at a time claims messages: it holds
+``alertmail.core.queue_lock.QueueLock`` while it runs. ``alertmail send``
+does not import that module.
+
 Each ``Queue`` object owns one SQLite connection, which only the thread that
 opened it may use, so each thread opens its own ``Queue``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections.abc import Iterable
@@ -30,10 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import settings as declared
-from .queue_lock import QueueLock
 from .queue_records import (
     COLUMNS,
-    RECIPIENT_KEYS,
     STATES,
     MessageNotFoundError,
     QueueError,
@@ -45,6 +46,7 @@ from .queue_records import (
     describe_refused,
     new_message_id,
     now,
+    recipients_from_settings,
     refused_json,
     sender_from_settings,
 )
@@ -54,7 +56,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     from .messages import OutgoingMessage
 
-__all__ = ["Queue", "QueueError", "QueueLock", "QueuedMessage", "MessageNotFoundError", "to_outgoing"]
+__all__ = ["Queue", "QueueError", "QueuedMessage", "MessageNotFoundError", "to_outgoing"]
 
 DEFAULT_MAX_ATTEMPTS = declared.setting("mailer.max_attempts").default
 
@@ -102,14 +104,18 @@ class Queue:
         and stores nothing, when the kind has no recipients (naming
         ``general.errors_to`` or ``general.reports_to``), when no From address
         is set, or when the subject is empty or contains a line break.
+
+        Addresses are not checked again, because ``settings`` checked them
+        when they were assigned. Those loaded with deferred address checks
+        must contain an '@' here and get their full check in ``to_outgoing``.
         """
         check_kind(kind)
         check_subject(subject)
         if not isinstance(body, str):
             raise TypeError("the body must be text")
-        sender = sender_from_settings(settings)
-        recipients = check_recipients(kind, settings[RECIPIENT_KEYS[kind]])
-        message_id = new_message_id(sender)
+        sender, address = sender_from_settings(settings)
+        recipients = recipients_from_settings(kind, settings)
+        message_id = new_message_id(address)
         stamp = now()
         with self._database_errors("storing the message"), self._transaction() as db:
             cursor = db.execute(
@@ -169,7 +175,7 @@ class Queue:
             ids = [(stamp, row[0]) for row in rows]
             db.executemany("UPDATE messages SET state = 'sending', updated_at = ? WHERE id = ?", ids)
         claimed = [
-            dataclasses.replace(QueuedMessage.from_row(row), state="sending", updated_at=stamp) for row in rows
+            QueuedMessage.from_row(row)._replace(state="sending", updated_at=stamp) for row in rows
         ]
         if claimed:
             log.info("claimed %d messages for sending: %s", len(claimed), ", ".join(str(m.id) for m in claimed))
@@ -349,6 +355,11 @@ def to_outgoing(message: QueuedMessage, settings: Settings) -> OutgoingMessage:
     The sender, recipients, subject, body and Message-ID are those stored
     with the message, and its Date header is the time it was queued. Only
     settings that the queue does not store are taken from ``settings``.
+
+    Raises ``SettingError`` naming the key when a stored address fails the
+    full syntax check. ``alertmail send`` skips that check to start fast, so
+    a hand-edited settings file can queue such an address; the mailer then
+    marks the message failed with this error.
     """
     import datetime
     import email.utils

@@ -74,6 +74,20 @@ def test_add_keeps_body_line_endings_exactly(queue, settings):
     assert queue.get(new_id).body == body
 
 
+@pytest.mark.parametrize(
+    ("from_address", "domain"),
+    [
+        ("alerts@bücher.example", "xn--bcher-kva.example"),
+        ("alerts@[127.0.0.1]", "alertmail.invalid"),
+    ],
+)
+def test_message_id_domain_is_ascii(queue, settings, from_address, domain):
+    settings["general.from_address"] = from_address
+    stored = queue.get(queue.add("errors", "Alert", "", settings))
+    assert stored.message_id.endswith(f"@{domain}>")
+    assert stored.message_id.isascii()
+
+
 def test_message_ids_are_unique(queue, settings):
     ids = add_several(queue, settings, 20)
     message_ids = {queue.get(new_id).message_id for new_id in ids}
@@ -519,3 +533,28 @@ def test_add_waits_for_other_writer(settings):
     assert not worker.is_alive()
     assert errors == []
     assert len(results) == 1
+
+
+def test_deferred_address_checks(queue, settings, tmp_path):
+    from alertmail.core import store
+    from alertmail.core.queue import to_outgoing
+
+    path = tmp_path / "alertmail.toml"
+    path.write_text(
+        'schema = 1\n[general]\nerrors_to = ["ops@@example.com"]\nreports_to = ["reports"]\n'
+        'from_address = "alerts@example.com"\n',
+        encoding="utf-8",
+    )
+    loaded = store.load_settings(path, defer_address_checks=True).settings
+
+    # An entry without '@' is rejected at once.
+    with pytest.raises(SettingError) as raised:
+        queue.add("reports", "Report", "body", loaded)
+    assert raised.value.key == "general.reports_to"
+    assert "not an e-mail address" in str(raised.value)
+
+    # One with an '@' is queued, and the full check runs when it is built.
+    new_id = queue.add("errors", "Alert", "body", loaded)
+    with pytest.raises(SettingError) as raised:
+        to_outgoing(queue.get(new_id), settings)
+    assert raised.value.key == "general.errors_to"

@@ -11,7 +11,8 @@ import textwrap
 
 import pytest
 
-from alertmail.core.queue import Queue, QueueLock
+from alertmail.core.queue import Queue
+from alertmail.core.queue_lock import QueueLock
 from alertmail.core.settings import Settings
 
 # A child that adds messages in a loop and prints each id once add() returned.
@@ -38,7 +39,7 @@ ADDER = textwrap.dedent(
 LOCK_HOLDER = textwrap.dedent(
     """
     import sys
-    from alertmail.core.queue import QueueLock
+    from alertmail.core.queue_lock import QueueLock
 
     lock = QueueLock()
     print("acquired" if lock.acquire() else "busy", flush=True)
