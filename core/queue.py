@@ -358,8 +358,8 @@ def to_outgoing(message: QueuedMessage, settings: Settings) -> OutgoingMessage:
 
     Raises ``SettingError`` naming the key when a stored address fails the
     full syntax check. ``alertmail send`` skips that check to start fast, so
-    a hand-edited settings file can queue such an address; the mailer then
-    marks the message failed with this error.
+    a hand-edited settings file can put such an address in the queue. The
+    mailer is expected to mark that message failed with this error.
     """
     import datetime
     import email.utils

@@ -192,9 +192,9 @@ def sender_from_settings(settings: Settings) -> tuple[str, str]:
 def new_message_id(sender_address: str) -> str:
     """Return a new unique Message-ID whose domain is the sender's domain.
 
-    The left part is the time in nanoseconds, the process id and 64 random
-    bits, as ``email.utils.make_msgid`` makes it; building it here spares
-    ``alertmail send`` the import of ``email.utils``.
+    Like ``email.utils.make_msgid``, the left part combines the time, the
+    process id and 64 random bits. Building it here spares ``alertmail send``
+    the import of ``email.utils``.
     """
     domain = sender_address.rpartition("@")[2]
     if not domain.isascii():
@@ -203,7 +203,7 @@ def new_message_id(sender_address: str) -> str:
         except UnicodeError:
             domain = ""
     if not _DOT_ATOM_DOMAIN.fullmatch(domain):
-        # A domain literal such as [192.0.2.1], or a value that skipped the full check.
+        # A domain literal such as [127.0.0.1], or a value that skipped the full check.
         domain = "alertmail.invalid"
     return f"<{time.time_ns()}.{os.getpid()}.{os.urandom(8).hex()}@{domain}>"
 
