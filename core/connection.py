@@ -134,8 +134,8 @@ def resolve(
     """Return the addresses of ``host`` as ``getaddrinfo`` tuples, within ``deadline``.
 
     An IP address is converted without any DNS lookup. A name is looked up
-    by ``resolver`` in a daemon thread; when the deadline passes or the
-    delivery is cancelled, the thread is left to finish on its own.
+    by ``resolver`` in a daemon thread. When the deadline passes or the
+    delivery is cancelled, that thread is left to finish on its own.
     ``role`` names the server in messages ("POP " gives "the POP host name").
     """
     if is_ip_literal(host):
@@ -192,6 +192,14 @@ def resolve(
 
 def _address_text(sockaddr: tuple) -> str:
     return str(sockaddr[0])
+
+
+def peer_address(sock: socket.socket) -> str:
+    """Return the IP address ``sock`` is connected to, or "unknown" once the peer reset it."""
+    try:
+        return str(sock.getpeername()[0])
+    except OSError:
+        return "unknown"
 
 
 class _Attempts:
@@ -265,7 +273,7 @@ def open_connection(
     """Return a connected blocking socket to one of ``addresses``, within ``deadline``.
 
     A new attempt starts every 250 ms, or at once when one fails, while
-    earlier ones stay in flight; the first to connect wins and the others
+    earlier ones stay in flight. The first to connect wins, and the others
     are closed.
     """
     attempts = _Attempts()

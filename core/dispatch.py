@@ -1,10 +1,10 @@
 """The SMTP dispatcher: one session through one server, one transaction per message.
 
 The Test Email button, ``alertmail test-email`` and the mailer all send
-through ``SmtpDispatcher``. ``connect()`` opens the session (see
-smtp_connect.py for its steps); ``send()`` runs MAIL, RCPT for each
-recipient and DATA, and returns a ``MessageResult`` saying what happened to
-that message; ``close()`` ends the session with QUIT.
+through ``SmtpDispatcher``. ``connect()`` opens the session, with the
+steps listed in smtp_connect.py. ``send()`` runs MAIL, RCPT for each
+recipient and DATA, and returns a ``MessageResult`` with the outcome of
+that message. ``close()`` ends the session with QUIT.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# A QUIT that gets no answer quickly is not worth waiting for: the messages
-# are already accepted or refused by then.
+# A slow reply to QUIT is not worth waiting for, because every message is
+# already accepted or refused by then.
 QUIT_TIMEOUT_S = 5.0
 
 
@@ -96,7 +96,7 @@ class SmtpDispatcher:
 
         Refusals and temporary failures are results, not exceptions. Raises
         ``MessageLost`` (a ``ConnectionLost``) when the session dies or the
-        server answers 421, ``MessageCancelled`` when cancelled, and
+        server replies 421, ``MessageCancelled`` when cancelled, and
         ``SettingError`` when an address contains CR or LF.
         """
         if self._session is None:

@@ -56,7 +56,7 @@ class DeliveryReport:
     """The outcome of one ``deliver()`` call.
 
     ``server`` names the server whose session carried the messages, ``None``
-    when no session opened. ``results`` holds one result per message, in
+    when no session opened. ``results`` contains one result per message, in
     order, once a session opened, and is empty otherwise. ``passed_over``
     lists the servers that could not be used, in order, each failure with
     its ``server`` set. ``error`` is the error that ended the attempt: the

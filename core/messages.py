@@ -33,8 +33,8 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")
 class OutgoingMessage:
     """One message ready for delivery.
 
-    ``sender`` and ``recipients`` are the bare envelope addresses;
-    ``message`` carries the headers From, To, Subject, Date and Message-ID;
+    ``sender`` and ``recipients`` are the bare envelope addresses.
+    ``message`` carries the headers From, To, Subject, Date and Message-ID.
     ``message_id`` (``<...@...>``) stays the same on every resend.
     """
 
@@ -117,7 +117,7 @@ def build_message(
     message["Subject"] = subject
     message["Date"] = email.utils.format_datetime(datetime.now().astimezone())
     message["Message-ID"] = message_id
-    # RFC 3834: tells vacation responders and ticket systems not to answer.
+    # RFC 3834: vacation responders and ticket systems must not reply to it.
     message["Auto-Submitted"] = "auto-generated"
     if body.isascii():
         message.set_content(body)
@@ -191,7 +191,7 @@ def _ascii_mailbox(address: Address) -> Address | Group:
 
     The domain becomes IDNA. A non-ASCII local part has no ASCII form, so
     the mailbox becomes an empty group named after it, as the SMTPUTF8
-    downgrade of RFC 6857 does; the generator then encodes that name (RFC 2047).
+    downgrade of RFC 6857 does. The generator then encodes that name (RFC 2047).
     """
     domain = ascii_domain(address.domain)
     if address.username.isascii():

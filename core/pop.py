@@ -13,7 +13,15 @@ import logging
 import poplib
 import socket
 
-from .connection import CancelToken, Deadline, Resolver, cancelled_error, open_connection, resolve
+from .connection import (
+    CancelToken,
+    Deadline,
+    Resolver,
+    cancelled_error,
+    open_connection,
+    peer_address,
+    resolve,
+)
 from .errors import ConnectFailure, DeliveryError, SettingError, Step
 from .settings import ServerSettings
 from .transcript import Transcript
@@ -44,7 +52,7 @@ def _reply_text(error: poplib.error_proto) -> str:
 
 def _closed(error: poplib.error_proto) -> bool:
     # poplib raises error_proto('-ERR EOF') with a str when the connection
-    # closes, and with the reply bytes when the server answers -ERR.
+    # closes, and with the reply bytes when the server replies -ERR.
     return bool(error.args) and isinstance(error.args[0], str)
 
 
@@ -103,7 +111,7 @@ class _PopLogin:
                 raise self.fail(f"{self.where} closed the connection before its greeting") from None
             text = _reply_text(error)
             self.transcript.server(text)
-            raise self.fail(f"{self.where} refused the session with its greeting", text) from None
+            raise self.fail(f"{self.where} rejected the session in its greeting", text) from None
         except TimeoutError:
             raise self.fail(
                 f"{self.where} sent no greeting within {deadline.seconds:g} seconds"
@@ -148,7 +156,7 @@ def login_before_send(
         addresses, deadline=deadline, cancel=cancel, server=server.name,
         host=server.pop_host, port=server.pop_port, step=STEP,
     )
-    transcript.note(f"connected to POP server {sock.getpeername()[0]} port {server.pop_port}")
+    transcript.note(f"connected to POP server {peer_address(sock)} port {server.pop_port}")
     cancel.register(sock)
     try:
         client = login.greet(sock, deadline)

@@ -15,7 +15,15 @@ import socket
 import ssl
 
 from . import tls
-from .connection import CancelToken, Deadline, Resolver, cancelled_error, open_connection, resolve
+from .connection import (
+    CancelToken,
+    Deadline,
+    Resolver,
+    cancelled_error,
+    open_connection,
+    peer_address,
+    resolve,
+)
 from .errors import ConnectFailure, DeliveryError, Step
 from .pop import login_before_send
 from .settings import ServerSettings
@@ -136,7 +144,7 @@ class _Opener:
             addresses, deadline=deadline, cancel=self.cancel, server=server.name,
             host=server.host, port=server.port,
         )
-        self.transcript.note(f"connected to {sock.getpeername()[0]} port {server.port}")
+        self.transcript.note(f"connected to {peer_address(sock)} port {server.port}")
         if server.security == "tls":
             sock = tls.handshake(
                 sock, self.context(), server.host, deadline=deadline, cancel=self.cancel,
@@ -166,7 +174,7 @@ class _Opener:
         except WireError as error:
             raise self._greeting_failure(error, deadline) from None
         if reply.code != 220:
-            raise self.fail(Step.GREETING, "the server refused the session in its greeting", reply)
+            raise self.fail(Step.GREETING, "the server rejected the session in its greeting", reply)
 
     def _greeting_failure(self, error: WireError, deadline: Deadline) -> DeliveryError:
         server = self.server

@@ -44,7 +44,7 @@ class WireError(Exception):
 
     ``kind`` is "timeout" (no reply in time), "closed" (closed or reset by
     the server), "cancelled" (the user cancelled) or "invalid" (the server
-    sent something that is not an SMTP reply); ``detail`` adds the reason.
+    sent something that is not an SMTP reply). ``detail`` adds the reason.
     """
 
     def __init__(self, kind: str, detail: str = "") -> None:

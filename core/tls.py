@@ -1,4 +1,4 @@
-"""TLS for SMTP and POP3: the verifying context and handshake errors in words.
+"""TLS for SMTP: the verifying context, and handshake errors in words.
 
 The default context is ``truststore.SSLContext``, which verifies the
 certificate chain and the host name against the operating system's trust
@@ -11,8 +11,8 @@ existing CA file or a CA folder with hashed certificates. That call reads
 the ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` environment variables, so setting
 ``SSL_CERT_FILE`` to a PEM bundle makes a child process trust exactly that
 bundle, in place of the system one (read in truststore/_openssl.py). On
-macOS and Windows truststore asks the platform verifier and ignores these
-variables; there the authority has to be added to the system trust store.
+macOS and Windows truststore uses the platform verifier and ignores these
+variables, so there the authority has to be added to the system trust store.
 Inside one process, ``load_verify_locations()`` on the context adds an
 authority to the system ones.
 """
@@ -26,8 +26,10 @@ from .connection import CancelToken, Deadline, cancelled_error
 from .errors import ConnectFailure, DeliveryError, Step
 from .messages import ascii_domain
 
-# OpenSSL reasons seen when the peer answers a ClientHello with plain text,
-# such as an SMTP server's "220 ..." greeting (OpenSSL 1.1 to 3.x).
+# OpenSSL error reasons for a peer that replies to the ClientHello with
+# plain text. OpenSSL 3.0 reports WRONG_VERSION_NUMBER for an SMTP "220 ..."
+# greeting (tested); NOTE: the other reasons are OpenSSL's names for other
+# non-TLS input and were not seen in a test here.
 _PLAIN_TEXT_REASONS = {
     "WRONG_VERSION_NUMBER",
     "RECORD_LAYER_FAILURE",
@@ -36,7 +38,8 @@ _PLAIN_TEXT_REASONS = {
     "HTTP_REQUEST",
 }
 
-# X509_V_ERR_* codes from OpenSSL's x509_vfy.h, in words an administrator knows.
+# OpenSSL's X509_V_ERR_* verification codes, grouped by what an administrator can do
+# about them. The tests here produce 18, 20, 62 and 64.
 _SELF_SIGNED = {18: "the certificate is self-signed", 19: "the certificate chain ends in a self-signed authority that is not trusted"}
 _UNKNOWN_AUTHORITY = {2, 20, 21}
 _HOST_MISMATCH = {62, 64}
@@ -96,8 +99,8 @@ def handshake(
     """Run the TLS handshake on ``sock`` within ``deadline``; return the TLS socket.
 
     ``step`` is ``Step.TLS`` for implicit TLS and ``Step.STARTTLS`` after the
-    STARTTLS command. Every failure becomes a ``ConnectFailure`` that says
-    what went wrong in words, or ``DeliveryCancelled``. ``sock`` must already
+    STARTTLS command. Every failure becomes a ``ConnectFailure`` that
+    explains the cause in words, or ``DeliveryCancelled``. ``sock`` must already
     be unregistered from ``cancel``: wrapping takes over its descriptor.
     """
     name = server_hostname(host)

@@ -25,11 +25,11 @@ NO_SMTPUTF8 = "the server does not support SMTPUTF8, which this address needs"
 class MessageResult:
     """What happened to one message.
 
-    ``outcome`` is "sent" (2xx to the data), "partial" (sent, but some
-    recipients refused), "refused" (permanent failure), "deferred"
-    (temporary failure, or never sent because the session ended) or
-    "uncertain" (the data was sent and no reply came, so the server may
-    have accepted it). ``refused`` maps each refused address to the
+    ``outcome`` is one of "sent" (2xx to the data), "partial" (sent, but
+    some recipients refused), "refused" (permanent failure), "deferred"
+    (temporary failure, or never sent because the session ended) and
+    "uncertain". An uncertain message had its data sent and got no reply,
+    so the server may have accepted it. ``refused`` maps each refused address to the
     server's code (``None`` when refused before sending) and reply or
     reason. ``code`` and ``reply`` are the reply to the end of the data, or
     to the command that failed; ``step`` is the step that failed, ``None``
@@ -48,7 +48,7 @@ class MessageResult:
 
     @property
     def delivered(self) -> bool:
-        """True when the server answered 2xx to the data for at least one recipient."""
+        """True when the server replied 2xx to the data for at least one recipient."""
         return self.outcome in ("sent", "partial")
 
     def summary(self) -> str:

@@ -149,7 +149,7 @@ def fault_smtp_server() -> Iterator[Callable[..., FaultSmtpServer]]:
     """Start scripted raw SMTP servers; returns ``start(script, host="127.0.0.1")``.
 
     ``script`` is a ``FaultScript`` or a name from ``FAULTS``: "no_greeting",
-    "greeting_421", "greeting_554", "ehlo_502", "mail_451", "rcpt_451",
+    "greeting_421", "greeting_554", "ehlo_502" (HELO accepted), "ehlo_421", "mail_451", "rcpt_451",
     "rcpt_421", "rcpt_550_one" (550 for gone@example.com), "data_554",
     "data_451", "drop_after_data" (354, then closes after the data),
     "silent_after_data", "close_after_accept" (250, then closes without

@@ -203,6 +203,7 @@ class FaultScript:
 
     greeting: str | None = f"220 {SERVER_NAME} ESMTP fault server"
     ehlo: tuple[str, ...] = (f"250-{SERVER_NAME}", "250-8BITMIME", "250 SIZE 10240000")
+    helo: str = f"250 {SERVER_NAME}"
     mail: str = "250 2.1.0 OK"
     rcpt_default: str = "250 2.1.5 OK"
     rcpt_replies: tuple[tuple[str, str], ...] = ()
@@ -218,6 +219,7 @@ FAULTS: dict[str, FaultScript] = {
     "greeting_421": FaultScript(greeting="421 4.3.2 service not available, closing channel"),
     "greeting_554": FaultScript(greeting="554 5.3.2 no service for you"),
     "ehlo_502": FaultScript(ehlo=("502 5.5.1 EHLO not implemented",)),
+    "ehlo_421": FaultScript(ehlo=("421 4.7.0 too many connections, try later",)),
     "mail_451": FaultScript(mail="451 4.7.1 greylisted, try again later"),
     "rcpt_451": FaultScript(rcpt_default="451 4.3.0 try again later"),
     "rcpt_421": FaultScript(rcpt_default="421 4.4.2 closing connection"),
@@ -317,7 +319,7 @@ class FaultSmtpServer:
             session.commands.append(line)
             verb = line.split(" ")[0].upper()
             if verb in ("EHLO", "HELO"):
-                _send(conn, *(script.ehlo if verb == "EHLO" else (f"250 {SERVER_NAME}",)))
+                _send(conn, *(script.ehlo if verb == "EHLO" else (script.helo,)))
             elif verb == "MAIL":
                 _send(conn, script.mail)
             elif verb == "RCPT":

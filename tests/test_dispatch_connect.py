@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 from delivery_helpers import PASSWORD, USERNAME, Stopwatch, make_settings, password_is, primary_server, server_fields
-from servers import loopback_resolver
+from servers import FaultScript, loopback_resolver
 
 from alertmail.core import messages
 from alertmail.core.dispatch import SmtpDispatcher
@@ -235,6 +235,28 @@ def test_ehlo_rejected_falls_back_to_helo(fault_smtp_server):
     assert result.outcome == "sent"
     commands = [line.split(" ")[0] for line in server.sessions[0].commands]
     assert commands[:3] == ["EHLO", "HELO", "MAIL"]
+
+
+def test_ehlo_temporary_failure_fails_connect(fault_smtp_server):
+    server = fault_smtp_server("ehlo_421")
+
+    with pytest.raises(ConnectFailure) as caught:
+        SmtpDispatcher(primary_server(server)).connect()
+
+    assert caught.value.step is Step.EHLO
+    assert caught.value.code == 421
+    assert caught.value.reply == "4.7.0 too many connections, try later"
+
+
+def test_ehlo_and_helo_rejected_fails_connect(fault_smtp_server):
+    script = FaultScript(ehlo=("500 5.5.2 syntax error",), helo="501 5.5.4 invalid domain")
+    server = fault_smtp_server(script)
+
+    with pytest.raises(ConnectFailure) as caught:
+        SmtpDispatcher(primary_server(server)).connect()
+
+    assert caught.value.step is Step.EHLO
+    assert "rejected both EHLO and HELO" in caught.value.detail
 
 
 def test_connection_refused_is_named(fault_smtp_server):
