@@ -3,7 +3,7 @@
 It speaks the AUTHORIZATION and TRANSACTION states of RFC 1939 as far as a
 login needs them: greeting, USER, PASS, STAT, QUIT. ``mode`` chooses the
 behaviour: "ok" logs in known users, "silent" accepts TCP and never greets,
-"reject" answers every PASS with an Exchange-style logon failure.
+"reject" replies to every PASS with an Exchange-style logon failure.
 """
 
 from __future__ import annotations

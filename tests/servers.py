@@ -89,7 +89,7 @@ class ServerTls:
 @pytest.fixture(scope="session")
 def server_tls(test_ca: trustme.CA, server_cert: trustme.LeafCert) -> ServerTls:
     """Server contexts: ``trusted`` (from ``test_ca``), ``self_signed`` (a certificate that is
-    its own issuer), ``unknown_authority`` (from an authority nobody trusts) and
+    its own issuer), ``unknown_authority`` (from an authority no context trusts) and
     ``wrong_host`` (from ``test_ca`` but for other.example.net)."""
     stranger = trustme.CA()
 
@@ -175,7 +175,7 @@ def pop3_server() -> Iterator[Callable[..., Pop3Server]]:
     """Start POP3 servers; returns ``start(mode="ok", users=None, host="127.0.0.1")``.
 
     Modes: "ok" (logs in the given users), "silent" (accepts TCP, never
-    greets), "reject" (answers PASS with "-ERR Logon failure: unknown user
+    greets), "reject" (replies to PASS with "-ERR Logon failure: unknown user
     name or bad password"). ``events`` and ``time_of()`` show the order.
     """
     started: list[Pop3Server] = []

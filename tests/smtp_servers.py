@@ -30,8 +30,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     """Return a TCP port that is free on ``host`` now.
 
     aiosmtpd's ``Controller`` cannot listen on port 0 and report the port it
-    got, so a free port is picked first; another process could take it in
-    between, which on a test machine is rare enough.
+    got, so a free port is picked first. Another process could take it in
+    between, but on a test machine that is rare.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -53,7 +53,7 @@ class RecordingHandler:
     """aiosmtpd handler that records envelopes and refuses chosen recipients.
 
     ``refuse`` maps an address to the reply its RCPT gets. With
-    ``strict_crlf`` a message whose data holds a LF not preceded by CR is
+    ``strict_crlf`` a message whose data contains a LF not preceded by CR is
     refused with ``550 5.6.11 bare LF not allowed``, as strict servers do.
     """
 
@@ -177,7 +177,7 @@ class SmtpServer:
     def start(self) -> SmtpServer:
         self._controller.start()
         # Controller.start() opens one connection of its own to check that
-        # the server answers; it is not a client's.
+        # the server replies, so the counts start after it.
         with self._lock:
             self.connections = 0
             self.connection_times.clear()
@@ -192,7 +192,7 @@ class SmtpServer:
 
 @dataclasses.dataclass(frozen=True)
 class FaultScript:
-    """How a ``FaultSmtpServer`` answers.
+    """The replies of a ``FaultSmtpServer``.
 
     ``greeting=None`` never greets. ``rcpt_replies`` maps addresses to their
     RCPT reply, others get ``rcpt_default``. After the data, ``after_data``
