@@ -70,7 +70,9 @@ class Queue:
     is the number of tries without success after which ``mark_deferred`` and
     ``mark_uncertain`` park a message as failed (the ``mailer.max_attempts``
     setting). Raises ``QueueError`` when the database cannot be opened, and
-    when it was written by a newer alertmail.
+    when it was written by a newer alertmail. Every method that takes an id
+    raises ``MessageNotFoundError`` when no message has it, for example one
+    deleted from the command line while the mailer was sending it.
     """
 
     def __init__(self, path: Path | None = None, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
