@@ -287,11 +287,14 @@ def open_connection(
             if deadline.expired:
                 break
             if queue and (now >= next_start or not attempts.pending):
+                failed_before = len(attempts.failures)
                 sock = attempts.start(queue.pop(0))
                 if sock is not None:
                     sock.setblocking(True)
                     return sock
-                next_start = now + CONNECTION_ATTEMPT_DELAY_S
+                # An attempt that failed at once leaves no reason to wait.
+                if len(attempts.failures) == failed_before:
+                    next_start = now + CONNECTION_ATTEMPT_DELAY_S
                 continue
             if not attempts.pending:
                 break

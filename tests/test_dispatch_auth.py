@@ -14,6 +14,8 @@ from alertmail.core.dispatch import SmtpDispatcher
 from alertmail.core.errors import ConnectFailure, PasswordReadError, Step
 from alertmail.core.transcript import Transcript
 
+pytestmark = pytest.mark.network
+
 UNICODE_PASSWORD = "Pässwörd€1"
 
 

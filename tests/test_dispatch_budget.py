@@ -12,6 +12,8 @@ from alertmail.core import messages
 from alertmail.core.dispatch import CancelToken, MessageCancelled, SmtpDispatcher
 from alertmail.core.errors import ConnectFailure, DeliveryCancelled, Step
 
+pytestmark = pytest.mark.network
+
 BUDGET_S = 2
 
 

@@ -16,6 +16,8 @@ from alertmail.core.dispatch import SmtpDispatcher
 from alertmail.core.errors import ConnectFailure, Step
 from alertmail.core.transcript import Transcript
 
+pytestmark = pytest.mark.network
+
 
 def never_resolve(host: str, port: int) -> list[tuple]:
     raise AssertionError(f"an IP address was passed to the resolver: {host}")

@@ -13,6 +13,8 @@ from alertmail.core.dispatch import SmtpDispatcher
 from alertmail.core.errors import ConnectFailure, Step
 from alertmail.core.transcript import Transcript
 
+pytestmark = pytest.mark.network
+
 POP_PASSWORD = "Pässwörd€1"
 
 

@@ -12,6 +12,8 @@ from alertmail.core.dispatch import MessageLost, SmtpDispatcher
 from alertmail.core.errors import SettingError, Step
 from alertmail.core.transaction import NO_SMTPUTF8
 
+pytestmark = pytest.mark.network
+
 
 def session_for(server, *, timeout_s: int = 3, **general):
     """Return (settings, connected dispatcher) for ``server`` as the primary."""

@@ -22,6 +22,8 @@ from alertmail.core.errors import (
     Step,
 )
 
+pytestmark = pytest.mark.network
+
 BUDGET_S = 2
 
 
