@@ -120,6 +120,33 @@ def cancelled_error(step: Step, server: str | None) -> DeliveryCancelled:
     return DeliveryCancelled(step, "cancelled by the user", server=server)
 
 
+def _lookup_in_thread(
+    lookup: Resolver, host: str, port: int, deadline: Deadline, cancel: CancelToken
+) -> dict[str, object] | None:
+    """Run ``lookup`` in a daemon thread; return its outcome, or ``None`` on timeout or cancel.
+
+    The outcome maps "addresses" to the result or "error" to the exception.
+    """
+    outcome: dict[str, object] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["addresses"] = lookup(host, port)
+        except BaseException as error:  # handed to the waiting thread
+            outcome["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name=f"alertmail-resolve-{host}", daemon=True).start()
+    while not done.wait(min(POLL_INTERVAL_S, deadline.remaining())):
+        if cancel.cancelled or deadline.expired:
+            return None
+    if cancel.cancelled:
+        return None
+    return outcome
+
+
 def resolve(
     host: str,
     port: int,
@@ -141,31 +168,16 @@ def resolve(
     if is_ip_literal(host):
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
 
-    lookup = resolver or default_resolver
-    outcome: dict[str, object] = {}
-    done = threading.Event()
-
-    def work() -> None:
-        try:
-            outcome["addresses"] = lookup(host, port)
-        except BaseException as error:  # handed to the waiting thread below
-            outcome["error"] = error
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name=f"alertmail-resolve-{host}", daemon=True).start()
-    while not done.wait(min(POLL_INTERVAL_S, deadline.remaining())):
+    outcome = _lookup_in_thread(resolver or default_resolver, host, port, deadline, cancel)
+    if outcome is None:
         if cancel.cancelled:
             raise cancelled_error(step, server)
-        if deadline.expired:
-            raise ConnectFailure(
-                step,
-                f"the {role}host name {host} could not be resolved within "
-                f"{deadline.seconds:g} seconds: the name lookup did not finish",
-                server=server,
-            )
-    if cancel.cancelled:
-        raise cancelled_error(step, server)
+        raise ConnectFailure(
+            step,
+            f"the {role}host name {host} could not be resolved within "
+            f"{deadline.seconds:g} seconds: the name lookup did not finish",
+            server=server,
+        )
 
     error = outcome.get("error")
     if isinstance(error, socket.gaierror):

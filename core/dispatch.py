@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from .connection import CancelToken, Resolver
 from .errors import ConnectionLost, Step
+from .messages import OutgoingMessage
 from .settings import ServerSettings
 from .smtp_connect import Session, open_session
 from .smtp_wire import WireError
@@ -91,7 +92,7 @@ class SmtpDispatcher:
             self.server.port,
         )
 
-    def send(self, message) -> MessageResult:
+    def send(self, message: OutgoingMessage) -> MessageResult:
         """Send ``message`` in one transaction and return its result.
 
         Refusals and temporary failures are results, not exceptions. Raises
@@ -141,6 +142,7 @@ class SmtpDispatcher:
             channel.close()
 
     def __enter__(self) -> SmtpDispatcher:
+        """Return the dispatcher; ``connect()`` is still called explicitly inside the block."""
         return self
 
     def __exit__(self, *exc_info: object) -> None:
