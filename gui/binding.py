@@ -74,8 +74,11 @@ class FieldBinding:
 
     def mark(self, reason: str | None) -> None:
         """Frame the widget in red and name ``reason`` in its description, or clear both."""
-        self.widget.setStyleSheet(INVALID_STYLE if reason else "")
-        self.widget.setAccessibleDescription(reason or "")
+        style = INVALID_STYLE if reason else ""
+        if self.widget.styleSheet() != style:
+            self.widget.setStyleSheet(style)
+        if self.widget.accessibleDescription() != (reason or ""):
+            self.widget.setAccessibleDescription(reason or "")
 
 
 def bind_all(pairs: list[tuple[str, QWidget]]) -> dict[str, FieldBinding]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -28,9 +28,8 @@ from alertmail.core.settings import SERVERS, Settings, setting
 from alertmail.core.store import LoadResult
 
 from .binding import FieldBinding, bind_all, read_or_error
-from .fields import ERROR_LABEL_STYLE, INVALID_STYLE
+from .fields import ERROR_COLOR, INVALID_STYLE, set_text_color
 from .general_tab import GeneralTab
-from .help import HelpDialog
 from .server_tab import ServerTab
 from .mail_test_panel import MailTestPanel
 
@@ -42,6 +41,8 @@ BANNER_STYLE = (
     "border-radius: 3px; padding: 6px;"
 )
 Button = QDialogButtonBox.StandardButton
+# Labels whose text a user may want to copy: reasons, the load problem, test results.
+SELECTABLE_LABELS = ("error:", "loadProblemBanner", "problemSummary", "testResult_", "keyringLabel_", "authWarning_")
 
 
 def plain(text: str) -> str:
@@ -76,7 +77,7 @@ class EmailOptionsDialog(QDialog):
         self._field_errors: dict[str, str] = {}
         self._painted = False
         self._keyring_checked = False
-        self._help: HelpDialog | None = None
+        self._help = None
 
         self.general_tab = GeneralTab()
         self.server_tabs = {server: ServerTab(server) for server in SERVERS}
@@ -102,9 +103,9 @@ class EmailOptionsDialog(QDialog):
         self.banner = QLabel(problem or "")
         self.banner.setObjectName("loadProblemBanner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(BANNER_STYLE)
+        if problem:
+            self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.setVisible(bool(problem))
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.tab_widget = QTabWidget()
         self.tab_widget.setObjectName("tabs")
@@ -113,7 +114,7 @@ class EmailOptionsDialog(QDialog):
 
         self.summary = QLabel()
         self.summary.setObjectName("problemSummary")
-        self.summary.setStyleSheet(ERROR_LABEL_STYLE)
+        set_text_color(self.summary, ERROR_COLOR)
         self.summary.setWordWrap(True)
 
         self.buttons = QDialogButtonBox(
@@ -254,7 +255,9 @@ class EmailOptionsDialog(QDialog):
         for key, binding in self.bindings.items():
             binding.mark(by_key.get(key))
         for server, tab in self.server_tabs.items():
-            tab.password.edit.setStyleSheet(INVALID_STYLE if f"{server}.password" in by_key else "")
+            style = INVALID_STYLE if f"{server}.password" in by_key else ""
+            if tab.password.edit.styleSheet() != style:
+                tab.password.edit.setStyleSheet(style)
 
         if problems:
             key, reason = problems[0]
@@ -350,6 +353,8 @@ class EmailOptionsDialog(QDialog):
         return f"{first} password of the {server} server was not {action}: {error}. {after}"
 
     def _show_message(self, object_name: str, text: str) -> None:
+        from PySide6.QtCore import Qt
+
         box = QMessageBox(QMessageBox.Icon.Warning, TITLE, text, QMessageBox.StandardButton.Ok, self)
         box.setObjectName(object_name)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -373,6 +378,8 @@ class EmailOptionsDialog(QDialog):
         """Open the help of the current tab."""
         page = self.pages[self.tab_widget.currentIndex()]
         if self._help is None:
+            from .help import HelpDialog
+
             self._help = HelpDialog(self)
         self._help.show_tab(plain(page.title), page.help_entries())
 
@@ -388,8 +395,19 @@ class EmailOptionsDialog(QDialog):
             self._painted = True
             self.first_frame.emit()
             # Work that imports keyring waits until the first frame is on screen.
-            QTimer.singleShot(0, self.check_keyring)
+            QTimer.singleShot(0, self._after_first_frame)
         return super().eventFilter(watched, event)
+
+    @Slot()
+    def _after_first_frame(self) -> None:
+        # Qt's namespace enums take about 15 ms to create in PySide6 6.12, so
+        # messages become selectable only once the dialog is on screen.
+        from PySide6.QtCore import Qt
+
+        for label in self.findChildren(QLabel):
+            if label.objectName().startswith(SELECTABLE_LABELS):
+                label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.check_keyring()
 
     @Slot()
     def check_keyring(self) -> None:

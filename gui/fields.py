@@ -8,7 +8,8 @@ no label, default or range is written in gui/.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,9 +23,11 @@ from PySide6.QtWidgets import (
 
 from alertmail.core.settings import Setting
 
+# Style sheets cost time when a widget is first shown, so only an invalid
+# field gets one; message labels are coloured through their palette.
 INVALID_STYLE = "border: 2px solid #c62828; border-radius: 3px; padding: 1px;"
-ERROR_LABEL_STYLE = "color: #c62828;"
-WARNING_LABEL_STYLE = "color: #9a5b00;"
+ERROR_COLOR = "#c62828"
+WARNING_COLOR = "#9a5b00"
 
 
 def _describe(widget: QWidget, key: str, accessible_name: str, tooltip: str) -> None:
@@ -96,17 +99,27 @@ class WrappedLabel(QLabel):
             self.updateGeometry()
 
 
-def make_message_label(object_name: str, style: str) -> QLabel:
+def set_text_color(label: QLabel, color: str | None) -> None:
+    """Colour the text of ``label``; ``None`` restores the palette's own colour."""
+    palette = label.palette()
+    if color is None:
+        palette = QPalette()
+    else:
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(color))
+    label.setPalette(palette)
+
+
+def make_message_label(object_name: str, color: str | None) -> QLabel:
     """Return a small word-wrapped label for a reason shown under a field."""
     label = WrappedLabel()
     label.setObjectName(object_name)
     label.setWordWrap(True)
     label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    label.setStyleSheet(style)
+    if color is not None:
+        set_text_color(label, color)
     font = label.font()
     font.setPointSizeF(font.pointSizeF() * 0.9)
     label.setFont(font)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
 
 
@@ -130,7 +143,7 @@ class FormRows:
 
     def add_error_row(self, key: str) -> QLabel:
         """Add the hidden row that shows why the value of ``key`` is invalid."""
-        error = make_message_label(f"error:{key}", ERROR_LABEL_STYLE)
+        error = make_message_label(f"error:{key}", ERROR_COLOR)
         self.layout.addRow(None, error)
         self.layout.setRowVisible(error, False)
         self.error_labels[key] = error

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from alertmail.core.errors import AlertmailError, SettingError
 from alertmail.core.settings import Settings, setting
@@ -151,6 +151,8 @@ class TestEmailRunner(QObject):
         """
         if self.running:
             return False
+        from PySide6.QtCore import Qt
+
         from alertmail.core.dispatch import CancelToken
 
         self._cancel = CancelToken()

@@ -60,6 +60,7 @@ class MailTestPanel(QObject):
             return False
         tab.transcript.clear()
         tab.test_result.setText("Sending the test messages\N{HORIZONTAL ELLIPSIS}")
+        tab.test_result.setVisible(True)
         self._server = server
         return self.runner.start(dialog.working, server, tab.password.typed(), self._connect)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget
 
-from .fields import WARNING_LABEL_STYLE, make_message_label
+from .fields import WARNING_COLOR, make_message_label, set_text_color
 
 PASSWORD_LABEL = "Pass&word:"
 PASSWORD_HELP = (
@@ -66,7 +66,7 @@ class PasswordField(QWidget):
         self.clear_button.setAccessibleName("Clear password")
         self.clear_button.setToolTip("Remove the stored password from the keyring when you press OK or Apply.")
 
-        self.keyring_label = make_message_label(f"keyringLabel_{server}", "")
+        self.keyring_label = make_message_label(f"keyringLabel_{server}", None)
 
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -153,13 +153,13 @@ class PasswordField(QWidget):
         self.clear_button.setEnabled(can_clear)
 
         if not self._backend_known:
-            text, style = "", ""
+            text, color = "", None
         elif self._backend is None:
-            text, style = NO_BACKEND_TEXT, WARNING_LABEL_STYLE
+            text, color = NO_BACKEND_TEXT, WARNING_COLOR
         else:
-            text, style = f"Passwords are kept in the system keyring ({self._backend}).", ""
+            text, color = f"Passwords are kept in {self._backend}.", None
         self.keyring_label.setText(text)
-        self.keyring_label.setStyleSheet(style)
+        set_text_color(self.keyring_label, color)
         self.keyring_label.setVisible(bool(text))
 
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -21,8 +22,9 @@ from PySide6.QtWidgets import (
 from alertmail.core.settings import USUAL_PORTS, Settings, setting
 
 from .fields import (
-    WARNING_LABEL_STYLE,
+    WARNING_COLOR,
     FormRows,
+    WrappedLabel,
     make_check_box,
     make_combo_box,
     make_line_edit,
@@ -77,7 +79,7 @@ class ServerTab(QWidget):
             ("security", self.security), ("auth", self.auth),
         ):
             self.rows.add(declared(name).label, widget, f"{server}.{name}")
-        self.auth_warning = make_message_label(f"authWarning_{server}", WARNING_LABEL_STYLE)
+        self.auth_warning = make_message_label(f"authWarning_{server}", WARNING_COLOR)
         self.auth_warning.setText(PLAIN_AUTH_WARNING)
         form.addRow(None, self.auth_warning)
         form.setRowVisible(self.auth_warning, False)
@@ -90,6 +92,8 @@ class ServerTab(QWidget):
         self.fields = QWidget()
         self.fields.setObjectName(f"fields_{server}")
         self.fields.setLayout(form)
+        # The form keeps the height it needs; the conversation below takes what is left.
+        self.fields.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.fields)
@@ -107,10 +111,11 @@ class ServerTab(QWidget):
         self.cancel_test_button.setAutoDefault(False)
         self.cancel_test_button.setEnabled(False)
 
-        self.test_result = QLabel()
+        self.test_result = WrappedLabel()
         self.test_result.setObjectName(f"testResult_{server}")
         self.test_result.setWordWrap(True)
         self.test_result.setAccessibleName("Test result")
+        self.test_result.setVisible(False)
 
         self.transcript = QPlainTextEdit()
         self.transcript.setObjectName(f"transcript_{server}")
@@ -119,15 +124,18 @@ class ServerTab(QWidget):
         self.transcript.setToolTip("The SMTP conversation of the last test, with credentials hidden.")
         self.transcript.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.transcript.setMinimumHeight(60)
+        # Ignored: the conversation's own size hint must not take height from the form.
+        self.transcript.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.transcript.setMaximumBlockCount(2000)
         self.transcript.setTabChangesFocus(True)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.cancel_test_button)
-        buttons.addWidget(self.test_result, 1)
+        buttons.addStretch(1)
         area = QVBoxLayout()
         area.addLayout(buttons)
+        area.addWidget(self.test_result)
         area.addWidget(self.transcript, 1)
         return area
 
