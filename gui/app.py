@@ -1,11 +1,13 @@
 """``alertmail-settings``: opens the E-mail Options dialog.
 
-Start-up is kept short: before the first frame only Qt, the settings
-declarations and the standard library's ``tomllib`` are loaded. ``keyring``,
-``tomlkit``, ``smtplib``, ``ssl`` and the dispatcher are imported later, when
-the dialog needs them.
+Start-up is kept short: ``keyring``, ``tomlkit``, ``smtplib``, ``ssl`` and
+the dispatcher are imported after the first frame, when the dialog needs
+them. The settings file is read with the standard library's ``tomllib``.
 
-Two environment variables serve the start-up benchmark and its tests:
+NOTE: ``load_settings`` checks stored addresses with ``email_validator``, so
+a settings file with addresses imports it before the first frame.
+
+Three environment variables serve the start-up benchmark and its tests:
 
 - ``ALERTMAIL_BENCH_FIRST_FRAME``: at the first paint of the dialog, write
   ``first-frame <time.perf_counter()>`` and a newline to standard output.

@@ -23,9 +23,9 @@ from .fields import INVALID_STYLE
 class FieldBinding:
     """One input widget bound to one dotted key.
 
-    ``read()`` returns the widget's value validated by the key's declaration
-    and raises ``SettingError`` when it is invalid; ``show(value)`` puts a
-    model value into the widget without reporting it as an edit.
+    ``read()`` returns the widget's value, validated by the key's
+    declaration, and raises ``SettingError`` when it is invalid.
+    ``show(value)`` puts a model value into the widget without reporting an edit.
     """
 
     def __init__(self, key: str, widget: QWidget) -> None:

@@ -23,15 +23,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alertmail.core.errors import ConfigFileError, SecretStoreError
+from alertmail.core.errors import ConfigFileError
 from alertmail.core.settings import SERVERS, Settings, setting
 from alertmail.core.store import LoadResult
 
 from .binding import FieldBinding, bind_all, read_or_error
-from .fields import ERROR_COLOR, INVALID_STYLE, set_text_color
+from .fields import ERROR_COLOR, INVALID_STYLE, plain_label, set_text_color
 from .general_tab import GeneralTab
-from .server_tab import ServerTab
 from .mail_test_panel import MailTestPanel
+from .password import PASSWORD_LABEL, save_password_changes
+from .server_tab import ServerTab
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,6 @@ BANNER_STYLE = (
 Button = QDialogButtonBox.StandardButton
 # Labels whose text a user may want to copy: reasons, the load problem, test results.
 SELECTABLE_LABELS = ("error:", "loadProblemBanner", "problemSummary", "testResult_", "keyringLabel_", "authWarning_")
-
-
-def plain(text: str) -> str:
-    """Return a label or title without its ``&`` mnemonic marker and trailing colon."""
-    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(":")
 
 
 class EmailOptionsDialog(QDialog):
@@ -150,11 +146,7 @@ class EmailOptionsDialog(QDialog):
 
     def _set_tab_order(self) -> None:
         for page in self.pages:
-            chain = [widget for _, widget in page.bindings()]
-            if isinstance(page, ServerTab):
-                password = page.password
-                chain[7:7] = [password.edit, password.show_button, password.clear_button]
-                chain += [page.test_button, page.cancel_test_button, page.transcript]
+            chain = page.focus_chain()
             for before, after in zip(chain, chain[1:]):
                 QWidget.setTabOrder(before, after)
 
@@ -208,12 +200,12 @@ class EmailOptionsDialog(QDialog):
 
     @Slot()
     def _on_password_edited(self) -> None:
-        for server, tab in self.server_tabs.items():
-            key = f"{server}.password"
-            if "\r" in tab.password.typed() or "\n" in tab.password.typed():
-                self._field_errors[key] = "line breaks (CR or LF) are not allowed in a password"
+        for tab in self.server_tabs.values():
+            typed = tab.password.typed()
+            if "\r" in typed or "\n" in typed:
+                self._field_errors[tab.password_key] = "line breaks (CR or LF) are not allowed in a password"
             else:
-                self._field_errors.pop(key, None)
+                self._field_errors.pop(tab.password_key, None)
         self.refresh_state()
 
     def problems(self) -> list[tuple[str, str]]:
@@ -222,20 +214,11 @@ class EmailOptionsDialog(QDialog):
         for error in self._working.problems():
             cross.setdefault(error.key, error.reason)
         found = []
-        for key in self._keys_in_order():
+        for key in (key for page in self.pages for key in page.field_keys()):
             reason = self._field_errors.get(key) or cross.get(key)
             if reason:
                 found.append((key, reason))
         return found
-
-    def _keys_in_order(self) -> list[str]:
-        keys = []
-        for page in self.pages:
-            page_keys = [key for key, _ in page.bindings()]
-            if isinstance(page, ServerTab):
-                page_keys.insert(7, f"{page.server}.password")
-            keys.extend(page_keys)
-        return keys
 
     def has_changes(self) -> bool:
         """True when OK or Apply would write something: settings or a password."""
@@ -254,8 +237,8 @@ class EmailOptionsDialog(QDialog):
                 page.rows.show_error(key, by_key.get(key))
         for key, binding in self.bindings.items():
             binding.mark(by_key.get(key))
-        for server, tab in self.server_tabs.items():
-            style = INVALID_STYLE if f"{server}.password" in by_key else ""
+        for tab in self.server_tabs.values():
+            style = INVALID_STYLE if tab.password_key in by_key else ""
             if tab.password.edit.styleSheet() != style:
                 tab.password.edit.setStyleSheet(style)
 
@@ -280,8 +263,11 @@ class EmailOptionsDialog(QDialog):
     def _describe_key(self, key: str) -> str:
         section = key.partition(".")[0]
         page = self.server_tabs.get(section, self.general_tab)
-        label = "Password" if key.endswith(".password") else setting(key).plain_label
-        return f"{plain(page.title)} \N{RIGHTWARDS ARROW} {label}"
+        if isinstance(page, ServerTab) and key == page.password_key:
+            label = plain_label(PASSWORD_LABEL)
+        else:
+            label = setting(key).plain_label
+        return f"{plain_label(page.title)} \N{RIGHTWARDS ARROW} {label}"
 
     # --- buttons -----------------------------------------------------------------
 
@@ -314,43 +300,12 @@ class EmailOptionsDialog(QDialog):
         return passwords_saved
 
     def _apply_passwords(self, wrote_file: bool) -> bool:
-        pending = [tab for tab in self.server_tabs.values() if tab.password.pending()]
-        if not pending:
-            return True
-        from alertmail.core import secrets
-
-        all_saved = True
-        for tab in pending:
-            field = tab.password
-            typed, server = field.typed(), tab.server
-            try:
-                if typed:
-                    secrets.store_password(server, typed)
-                    field.reset(stored=True)
-                else:
-                    secrets.clear_password(server)
-                    field.reset(stored=False)
-            except SecretStoreError as error:
-                all_saved = False
-                message = self._password_failure(server, bool(typed), field.stored, wrote_file, error)
-                log.warning("%s password not changed in the keyring: %s", server, error)
-                self.password_not_saved.emit(server, message)
-                self._show_message("passwordErrorBox", message)
-        return all_saved
-
-    @staticmethod
-    def _password_failure(
-        server: str, storing: bool, stored: bool | None, wrote_file: bool, error: Exception
-    ) -> str:
-        action = "stored" if storing else "removed"
-        first = "The other settings were saved, but the" if wrote_file else "The"
-        if stored:
-            after = "The password stored before is unchanged and still used."
-        elif stored is False:
-            after = "No password is stored for this server."
-        else:
-            after = "Whatever password was stored before is unchanged."
-        return f"{first} password of the {server} server was not {action}: {error}. {after}"
+        fields = [tab.password for tab in self.server_tabs.values()]
+        rejected = save_password_changes(fields, wrote_file=wrote_file)
+        for server, message in rejected:
+            self.password_not_saved.emit(server, message)
+            self._show_message("passwordErrorBox", message)
+        return not rejected
 
     def _show_message(self, object_name: str, text: str) -> None:
         from PySide6.QtCore import Qt
@@ -381,7 +336,7 @@ class EmailOptionsDialog(QDialog):
             from .help import HelpDialog
 
             self._help = HelpDialog(self)
-        self._help.show_tab(plain(page.title), page.help_entries())
+        self._help.show_tab(plain_label(page.title), page.help_entries())
 
     def done(self, result: int) -> None:
         """Stop a running test and wait for its thread, then close."""
@@ -393,6 +348,7 @@ class EmailOptionsDialog(QDialog):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self and event.type() == QEvent.Type.Paint and not self._painted:
             self._painted = True
+            self.removeEventFilter(self)
             self.first_frame.emit()
             # Work that imports keyring waits until the first frame is on screen.
             QTimer.singleShot(0, self._after_first_frame)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from alertmail.core.settings import Setting
 
 # Style sheets cost time when a widget is first shown, so only an invalid
-# field gets one; message labels are coloured through their palette.
+# field gets one. Message labels are colored through their palette.
 INVALID_STYLE = "border: 2px solid #c62828; border-radius: 3px; padding: 1px;"
 ERROR_COLOR = "#c62828"
 WARNING_COLOR = "#9a5b00"
@@ -40,7 +40,6 @@ def make_line_edit(declared: Setting) -> QLineEdit:
     """Return a one-line text field for a text, host, address or recipients setting."""
     edit = QLineEdit()
     _describe(edit, declared.key, declared.plain_label, declared.help)
-    edit.setClearButtonEnabled(False)
     return edit
 
 
@@ -50,6 +49,7 @@ def make_spin_box(declared: Setting) -> QSpinBox:
     _describe(spin, declared.key, declared.plain_label, declared.help)
     assert declared.minimum is not None and declared.maximum is not None
     spin.setRange(declared.minimum, declared.maximum)
+    # Wide enough for the largest value plus the arrows, and no wider.
     spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance(str(declared.maximum)) + 48)
     spin.setMaximumWidth(spin.minimumWidth() + 24)
     return spin
@@ -72,6 +72,11 @@ def make_check_box(declared: Setting) -> QCheckBox:
     return check
 
 
+def plain_label(text: str) -> str:
+    """Return a label or tab title without its ``&`` mnemonic marker and trailing colon."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(":")
+
+
 def make_label(text: str, buddy: QWidget) -> QLabel:
     """Return a form label (text with its ``&`` mnemonic) that moves focus to ``buddy``."""
     label = QLabel(text)
@@ -83,9 +88,9 @@ def make_label(text: str, buddy: QWidget) -> QLabel:
 class WrappedLabel(QLabel):
     """A word-wrapped label whose size hint follows the width it was given.
 
-    A plain word-wrapped ``QLabel`` asks for the height of a narrow guess at
-    its width, which leaves gaps in a form row; this one asks for the height
-    its text needs at its real width.
+    The size hint of a plain word-wrapped ``QLabel`` is the height of its
+    text at a narrow guessed width, which leaves gaps in a form row. This
+    label's hint is the height of its text at its real width.
     """
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
@@ -100,7 +105,7 @@ class WrappedLabel(QLabel):
 
 
 def set_text_color(label: QLabel, color: str | None) -> None:
-    """Colour the text of ``label``; ``None`` restores the palette's own colour."""
+    """Set the text color of ``label``; ``None`` restores the application's default palette."""
     palette = label.palette()
     if color is None:
         palette = QPalette()
@@ -134,10 +139,10 @@ class FormRows:
         self.layout = layout
         self.error_labels: dict[str, QLabel] = {}
 
-    def add(self, label_text: str, field: QWidget, key: str, *, row_widget: QWidget | None = None) -> QLabel:
-        """Add ``label_text`` with ``field`` (or ``row_widget`` holding it) and an error row."""
+    def add(self, label_text: str, field: QWidget, key: str) -> QLabel:
+        """Add a row for ``field`` labelled ``label_text``, and its error row for ``key``."""
         label = make_label(label_text, field)
-        self.layout.addRow(label, row_widget or field)
+        self.layout.addRow(label, field)
         self.add_error_row(key)
         return label
 

@@ -61,6 +61,14 @@ class GeneralTab(QWidget):
             ("general.from_name", self.edits["general.from_name"]),
         ]
 
+    def field_keys(self) -> list[str]:
+        """Return the keys of the tab's fields, top to bottom."""
+        return [key for key, _ in self.bindings()]
+
+    def focus_chain(self) -> list[QWidget]:
+        """Return the widgets that Tab visits, top to bottom."""
+        return [widget for _, widget in self.bindings()]
+
     def help_entries(self) -> list[tuple[str, str]]:
         """Return ``(label, help text)`` for every field, top to bottom."""
         return [(setting(key).plain_label, setting(key).help) for key in GENERAL_KEYS]

@@ -23,13 +23,10 @@ from alertmail.core.settings import Settings, setting
 
 log = logging.getLogger(__name__)
 
-KIND_KEYS = {"errors": "general.errors_to", "reports": "general.reports_to"}
-
-
 class TestEmailWorker(QObject):
     """Sends the test messages of one server; lives in the test's ``QThread``."""
 
-    __test__ = False  # a product class, not a pytest test case
+    __test__ = False  # tells pytest that this product class is not a test case
 
     line = Signal(str)
     """One line of the SMTP conversation, credentials already redacted."""
@@ -75,8 +72,10 @@ class TestEmailWorker(QObject):
                 cancel=self._cancel,
             )
         except SettingError as error:
+            log.info("test e-mail through the %s server not started: %s", self._server, error)
             self.failed.emit(f"{setting(error.key).plain_label}: {error.reason}")
         except AlertmailError as error:
+            log.warning("test e-mail through the %s server failed: %s", self._server, error)
             self.failed.emit(str(error))
         except Exception as error:  # noqa: BLE001 - the thread must always report and end
             log.exception("test e-mail through the %s server failed unexpectedly", self._server)
@@ -109,7 +108,9 @@ def describe_report(report: Any) -> list[str]:
 
 
 def _kind_title(kind: str) -> str:
-    key = KIND_KEYS.get(kind)
+    from alertmail.core.messages import RECIPIENT_KEYS
+
+    key = RECIPIENT_KEYS.get(kind)
     return setting(key).plain_label if key else kind
 
 

@@ -1,19 +1,26 @@
 """The password field of a server tab.
 
-The password is never read back into the field: when one is stored, the
-field stays empty and its placeholder says where the password is kept. Text
-typed into the field replaces the stored password on OK or Apply; "Clear
-password" removes it then. Whether a password is stored is learned from the
-keyring after the dialog's first frame, because importing ``keyring`` takes
-about as long as starting Qt.
+The password is never read back into the field. When one is stored, the
+field stays empty and its placeholder shows where the password is kept. Text
+typed into the field replaces the stored password on OK or Apply, and "Clear
+password" removes it then. Whether a password is stored is read from the
+keyring after the dialog's first frame, because importing ``keyring`` and
+loading its backend took longer than importing QtWidgets here (about 150 ms
+against 65 ms, keyring 25.7 on a 2-core machine).
 """
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget
 
+from alertmail.core.errors import SecretStoreError
+
 from .fields import WARNING_COLOR, make_message_label, set_text_color
+
+log = logging.getLogger(__name__)
 
 PASSWORD_LABEL = "Pass&word:"
 PASSWORD_HELP = (
@@ -161,6 +168,45 @@ class PasswordField(QWidget):
         self.keyring_label.setText(text)
         set_text_color(self.keyring_label, color)
         self.keyring_label.setVisible(bool(text))
+
+
+def save_password_changes(fields: list[PasswordField], *, wrote_file: bool) -> list[tuple[str, str]]:
+    """Store typed passwords and remove cleared ones; return ``(server, message)`` per rejected change.
+
+    A field with nothing typed and no clear requested leaves the stored
+    password as it is. ``wrote_file`` tells the message whether the other
+    settings were just saved.
+    """
+    from alertmail.core import secrets
+
+    rejected = []
+    for field in fields:
+        if not field.pending():
+            continue
+        typed, server = field.typed(), field.server
+        try:
+            if typed:
+                secrets.store_password(server, typed)
+                field.reset(stored=True)
+            else:
+                secrets.clear_password(server)
+                field.reset(stored=False)
+        except SecretStoreError as error:
+            log.warning("%s password not changed in the keyring: %s", server, error)
+            rejected.append((server, _rejection_message(field, bool(typed), wrote_file, error)))
+    return rejected
+
+
+def _rejection_message(field: PasswordField, storing: bool, wrote_file: bool, error: Exception) -> str:
+    action = "stored" if storing else "removed"
+    first = "The other settings were saved, but the" if wrote_file else "The"
+    if field.stored:
+        after = "The password stored before is unchanged and still used."
+    elif field.stored is False:
+        after = "No password is stored for this server."
+    else:
+        after = "Whatever password was stored before is unchanged."
+    return f"{first} password of the {field.server} server was not {action}: {error}. {after}"
 
 
 def password_label(buddy: QLineEdit) -> QLabel:

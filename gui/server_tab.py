@@ -30,8 +30,9 @@ from .fields import (
     make_line_edit,
     make_message_label,
     make_spin_box,
+    plain_label,
 )
-from .password import PASSWORD_HELP, PasswordField, password_label
+from .password import PASSWORD_HELP, PASSWORD_LABEL, PasswordField, password_label
 
 TAB_TITLES = {"primary": "Mai&l Server", "secondary": "Se&condary Mail Server"}
 PLAIN_AUTH_WARNING = (
@@ -85,7 +86,7 @@ class ServerTab(QWidget):
         form.setRowVisible(self.auth_warning, False)
         self.rows.add(declared("username").label, self.username, f"{server}.username")
         form.addRow(password_label(self.password.edit), self.password)
-        self.rows.add_error_row(f"{server}.password")
+        self.rows.add_error_row(self.password_key)
         self.rows.add(declared("pop_host").label, self.pop_host, f"{server}.pop_host")
         self.rows.add(declared("pop_port").label, self.pop_port, f"{server}.pop_port")
 
@@ -154,10 +155,37 @@ class ServerTab(QWidget):
             (f"{server}.pop_port", self.pop_port),
         ]
 
+    @property
+    def password_key(self) -> str:
+        """The key under which the dialog reports a problem with the typed password.
+
+        The password is not a setting: it lives in the keyring, so no
+        declaration has this key.
+        """
+        return f"{self.server}.password"
+
+    def field_keys(self) -> list[str]:
+        """Return the keys of the tab's fields top to bottom, the password's included."""
+        keys = [key for key, _ in self.bindings()]
+        keys.insert(keys.index(f"{self.server}.username") + 1, self.password_key)
+        return keys
+
+    def focus_chain(self) -> list[QWidget]:
+        """Return the widgets that Tab visits, top to bottom."""
+        widgets = [widget for _, widget in self.bindings()]
+        after_username = widgets.index(self.username) + 1
+        password = self.password
+        widgets[after_username:after_username] = [password.edit, password.show_button, password.clear_button]
+        return widgets + [self.test_button, self.cancel_test_button, self.transcript]
+
     def help_entries(self) -> list[tuple[str, str]]:
         """Return ``(label, help text)`` for every field, top to bottom."""
-        entries = [(setting(key).plain_label, setting(key).help) for key, _ in self.bindings()]
-        entries.insert(7, ("Password", PASSWORD_HELP))
+        entries = []
+        for key in self.field_keys():
+            if key == self.password_key:
+                entries.append((plain_label(PASSWORD_LABEL), PASSWORD_HELP))
+            else:
+                entries.append((setting(key).plain_label, setting(key).help))
         entries.append(("Test Email", TEST_EMAIL_HELP))
         return entries
 
@@ -178,11 +206,11 @@ class ServerTab(QWidget):
         self.rows.layout.setRowVisible(self.auth_warning, plain_auth)
 
     def usual_port_after(self, previous_security: str, new_security: str, port: int) -> int:
-        """Return the port to show after the security changes.
+        """Return the port to show after the connection security changes.
 
-        A port still at the usual port of the previous security was not chosen
-        by hand, so it moves to the usual port of the new one; any other port
-        stays.
+        A port that still equals the usual port of the previous security was
+        not chosen by hand. It moves to the usual port of the new security,
+        and any other port stays.
         """
         if port == USUAL_PORTS.get(previous_security):
             return USUAL_PORTS.get(new_security, port)
