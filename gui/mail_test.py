@@ -24,9 +24,9 @@ from alertmail.core.settings import Settings, setting
 log = logging.getLogger(__name__)
 
 class TestEmailWorker(QObject):
-    """Sends the test messages of one server; lives in the test's ``QThread``."""
+    """Worker that sends the test messages of one server, in the test's ``QThread``."""
 
-    __test__ = False  # tells pytest that this product class is not a test case
+    __test__ = False  # pytest must not collect this product class as a test case
 
     line = Signal(str)
     """One line of the SMTP conversation, credentials already redacted."""
@@ -115,7 +115,7 @@ def _kind_title(kind: str) -> str:
 
 
 class TestEmailRunner(QObject):
-    """Runs one Test Email at a time and waits for its thread before it goes away."""
+    """Runner of one Test Email at a time, which waits for the test's thread before it goes away."""
 
     __test__ = False
 

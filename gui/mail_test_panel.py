@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class MailTestPanel(QObject):
-    """Starts, shows and cancels the Test Email of the dialog's server tabs."""
+    """Controller that starts, shows and cancels the Test Email of the dialog's server tabs."""
 
     finished = Signal(str, list)
     """The server name and the result lines shown when a test ended."""
