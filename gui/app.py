@@ -4,8 +4,8 @@ Start-up is kept short: ``keyring``, ``tomlkit``, ``smtplib``, ``ssl`` and
 the dispatcher are imported after the first frame, when the dialog needs
 them. The settings file is read with the standard library's ``tomllib``.
 
-NOTE: ``load_settings`` checks stored addresses with ``email_validator``, so
-a settings file with addresses imports it before the first frame.
+Stored addresses are checked with ``email_validator`` right after the first
+frame, not while loading.
 
 Three environment variables serve the start-up benchmark and its tests:
 
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationDisplayName("alertmail")
 
     try:
-        loaded = load_settings()
+        loaded = load_settings(defer_address_checks=True)
     except ConfigFileError as error:
         print(f"alertmail-settings: {error}", file=sys.stderr)
         QMessageBox.critical(None, "E-mail Options", f"The settings could not be opened: {error}")

@@ -65,6 +65,7 @@ class EmailOptionsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("emailOptionsDialog")
         self.setWindowTitle(TITLE)
+        self._loaded = loaded
         self._saved = loaded.settings.copy()
         self._working = loaded.settings.copy()
         # A file whose invalid values were replaced by defaults differs from
@@ -363,7 +364,36 @@ class EmailOptionsDialog(QDialog):
         for label in self.findChildren(QLabel):
             if label.objectName().startswith(SELECTABLE_LABELS):
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.finish_address_checks()
         self.check_keyring()
+
+    @Slot()
+    def finish_address_checks(self) -> None:
+        """Run the address checks that loading left for after the first frame.
+
+        Loading with deferred checks skips ``email_validator``; an address
+        that turns out invalid reverts to its default, as it would have at
+        load time, and the banner says so.
+        """
+        unchecked = self._loaded.settings.unchecked
+        if not unchecked:
+            return
+        from alertmail.core.store import finish_checks
+
+        finish_checks(self._loaded)
+        for key in unchecked:
+            value = self._loaded.settings[key]
+            shown = self._working[key]
+            self._saved[key] = value
+            self._working[key] = value
+            if shown != value:
+                self.bindings[key].show(value)
+        self._file_outdated = bool(self._loaded.invalid)
+        if self._loaded.problem:
+            self.banner.setText(self._loaded.problem)
+            self.banner.setStyleSheet(BANNER_STYLE)
+            self.banner.setVisible(True)
+        self.refresh_state()
 
     @Slot()
     def check_keyring(self) -> None:

@@ -68,10 +68,6 @@ def test_first_frame_with_server_settings_file(tmp_path):
     assert sorted(set(DEFERRED) & modules) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load_settings validates stored addresses with email_validator before the first frame",
-)
 def test_first_frame_with_addresses_file(tmp_path):
     save_settings(Settings({"general.errors_to": "ops@example.com", "general.from_address": "a@example.com"}))
 
@@ -79,6 +75,21 @@ def test_first_frame_with_addresses_file(tmp_path):
 
     assert process.returncode == 0, process.stderr
     assert "email_validator" not in modules
+
+
+def test_invalid_stored_address_reported_after_first_frame(qtbot):
+    path = save_settings(Settings({"general.reports_to": "reports@example.com", "primary.host": "relay.example.com"}))
+    path.write_text(path.read_text().replace('"reports@example.com"', '"reports at example.com"'))
+
+    dialog = EmailOptionsDialog(load_settings(defer_address_checks=True))
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.keyring_checked, timeout=5000):
+        dialog.show()
+
+    assert dialog.banner.isVisible()
+    assert "general.reports_to" in dialog.banner.text()
+    assert dialog.working["general.reports_to"] == []
+    assert dialog.apply_button.isEnabled(), "the file still holds the invalid value until saved"
 
 
 def test_bench_line_at_first_frame(tmp_path):
