@@ -36,7 +36,20 @@ class _ConnectedPop3(poplib.POP3):
 
     def __init__(self, sock: socket.socket, host: str, port: int, timeout: float) -> None:
         self._connected = sock
-        super().__init__(host, port, timeout)
+        try:
+            super().__init__(host, port, timeout)
+        except BaseException:
+            # The file poplib made from the socket keeps the descriptor open.
+            if getattr(self, "file", None) is not None:
+                self.file.close()
+            raise
+
+    def release(self) -> None:
+        """Close the file and the socket; errors of an already broken connection are ignored."""
+        try:
+            self.close()
+        except OSError as error:
+            log.debug("closing the POP connection failed: %s", error)
 
     def _create_socket(self, timeout: float) -> socket.socket:
         self._connected.settimeout(timeout)
@@ -101,7 +114,7 @@ class _PopLogin:
             return self.fail(f"{self.where} rejected the login for user {username}", text)
         return self.fail(f"{self.where} rejected {verb}", text)
 
-    def greet(self, sock: socket.socket, deadline: Deadline) -> poplib.POP3:
+    def greet(self, sock: socket.socket, deadline: Deadline) -> _ConnectedPop3:
         try:
             client = _ConnectedPop3(
                 sock, self.server.pop_host, self.server.pop_port, max(deadline.remaining(), 0.001)
@@ -158,6 +171,7 @@ def login_before_send(
     )
     transcript.note(f"connected to POP server {peer_address(sock)} port {server.pop_port}")
     cancel.register(sock)
+    client: _ConnectedPop3 | None = None
     try:
         client = login.greet(sock, deadline)
         login.command(client, lambda: client.user(server.username), f"USER {server.username}")
@@ -170,5 +184,7 @@ def login_before_send(
             log.debug("POP QUIT after a successful login failed: %s", error.describe())
     finally:
         cancel.unregister(sock)
+        if client is not None:
+            client.release()
         sock.close()
     transcript.note("POP login done")
