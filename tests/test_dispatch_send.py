@@ -150,7 +150,7 @@ def test_silence_after_data_is_uncertain_within_timeout(fault_smtp_server):
     )
 
 
-def test_421_ends_session_and_next_message_fails_at_once(fault_smtp_server):
+def test_reply_421_ends_session(fault_smtp_server):
     server = fault_smtp_server("rcpt_421")
     settings, dispatcher = session_for(server)
 
