@@ -8,9 +8,8 @@ default or range is written anywhere else.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import validation
 from .errors import SettingError, UnknownSettingError
@@ -39,7 +38,6 @@ USUAL_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 RESERVED_MNEMONICS = {"dialog": "ocahd", "server": "twl"}
 
 
-@dataclasses.dataclass(frozen=True)
 class Setting:
     """One setting: where it lives in the file, what it accepts, how it is shown.
 
@@ -48,14 +46,32 @@ class Setting:
     an ``&``; ``help`` is the tooltip and the help text.
     """
 
-    key: str
-    kind: str
-    default: Any
-    label: str
-    help: str
-    minimum: int | None = None
-    maximum: int | None = None
-    choices: tuple[tuple[str, str], ...] = ()
+    # A plain class rather than a dataclass: importing ``dataclasses`` costs
+    # the dialog about 3 ms before its first frame.
+    __slots__ = ("key", "kind", "default", "label", "help", "minimum", "maximum", "choices")
+
+    def __init__(
+        self,
+        key: str,
+        kind: str,
+        default: Any,
+        label: str,
+        help: str,  # noqa: A002 - the field is the setting's help text
+        minimum: int | None = None,
+        maximum: int | None = None,
+        choices: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.key = key
+        self.kind = kind
+        self.default = default
+        self.label = label
+        self.help = help
+        self.minimum = minimum
+        self.maximum = maximum
+        self.choices = choices
+
+    def __repr__(self) -> str:
+        return f"Setting({self.key!r}, {self.kind!r}, default={self.default!r})"
 
     @property
     def section(self) -> str:
@@ -286,8 +302,7 @@ def defaults() -> dict[str, Any]:
     }
 
 
-@dataclasses.dataclass(frozen=True)
-class ServerSettings:
+class ServerSettings(NamedTuple):
     """The settings of one SMTP server, as the dispatcher uses them."""
 
     name: str
@@ -402,8 +417,8 @@ class Settings(Mapping[str, Any]):
         """Return the settings of ``primary`` or ``secondary``."""
         if name not in SERVERS:
             raise ValueError(f"unknown server {name!r}: use primary or secondary")
-        fields = {field.name for field in dataclasses.fields(ServerSettings)} - {"name"}
-        return ServerSettings(name=name, **{field: self._values[f"{name}.{field}"] for field in fields})
+        fields = ServerSettings._fields[1:]
+        return ServerSettings(name, *(self._values[f"{name}.{field}"] for field in fields))
 
     def problems(self) -> list[SettingError]:
         """Return the rules that span several settings and are not met.

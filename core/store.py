@@ -8,11 +8,8 @@ aside under a ``.corrupt-<timestamp>`` name and reported, never overwritten.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
 import logging
 import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -60,26 +57,35 @@ def state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP_NAME))
 
 
-@dataclasses.dataclass
 class LoadResult:
     """What loading the settings file gave.
 
     ``problem`` is a message for the user when the file could not be read as
     it is (``None`` otherwise); ``kept_copy`` is where the unreadable file was
     kept; ``invalid`` lists the settings whose stored values were replaced by
-    defaults.
+    defaults; ``notes`` are further remarks that ``problem`` includes.
     """
 
-    settings: Settings
-    path: Path
-    exists: bool
-    problem: str | None = None
-    kept_copy: Path | None = None
-    invalid: list[SettingError] = dataclasses.field(default_factory=list)
-    notes: list[str] = dataclasses.field(default_factory=list)
+    def __init__(
+        self,
+        settings: Settings,
+        path: Path,
+        exists: bool,
+        problem: str | None = None,
+        kept_copy: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.path = path
+        self.exists = exists
+        self.problem = problem
+        self.kept_copy = kept_copy
+        self.invalid: list[SettingError] = []
+        self.notes: list[str] = []
 
 
 def _timestamp() -> str:
+    import datetime
+
     return datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
 
 
@@ -253,6 +259,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
     Afterwards the file holds either its old content or all of ``data``,
     never a part, and on POSIX only its owner can read it.
     """
+    import tempfile
+
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

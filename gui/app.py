@@ -75,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, "E-mail Options", f"The settings could not be opened: {error}")
         return 1
 
-    dialog = EmailOptionsDialog(loaded)
-    dialog.select_tab(tab)
+    dialog = EmailOptionsDialog(loaded, first_tab=tab)
     dialog.first_frame.connect(_report_first_frame)
     dialog.finished.connect(app.quit)
     dialog.show()

@@ -10,6 +10,7 @@ after every edit, never remembered as a flag.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -24,15 +25,17 @@ from PySide6.QtWidgets import (
 )
 
 from alertmail.core.errors import ConfigFileError
-from alertmail.core.settings import SERVERS, Settings, setting
+from alertmail.core.settings import SERVERS, SETTINGS, Settings, setting
 from alertmail.core.store import LoadResult
 
 from .binding import FieldBinding, bind_all, read_or_error
 from .fields import ERROR_COLOR, INVALID_STYLE, plain_label, set_text_color
 from .general_tab import GeneralTab
-from .mail_test_panel import MailTestPanel
-from .password import PASSWORD_LABEL, save_password_changes
-from .server_tab import ServerTab
+from .titles import PAGE_TITLES, PASSWORD_LABEL
+
+if TYPE_CHECKING:
+    from .mail_test_panel import MailTestPanel
+    from .server_tab import ServerTab
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,10 @@ class EmailOptionsDialog(QDialog):
     password_not_saved = Signal(str, str)
     """The server name and the message shown when the keyring rejected a password change."""
 
-    def __init__(self, loaded: LoadResult, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, loaded: LoadResult, parent: QWidget | None = None, *, first_tab: str | None = None
+    ) -> None:
+        """Show ``loaded``; with ``first_tab``, build only that tab before the first frame."""
         super().__init__(parent)
         self.setObjectName("emailOptionsDialog")
         self.setWindowTitle(TITLE)
@@ -76,23 +82,93 @@ class EmailOptionsDialog(QDialog):
         self._keyring_checked = False
         self._help = None
 
-        self.general_tab = GeneralTab()
-        self.server_tabs = {server: ServerTab(server) for server in SERVERS}
-        # The Queue tab joins this list when the mailer exists.
-        self.pages: list[GeneralTab | ServerTab] = [self.general_tab, *self.server_tabs.values()]
-        self.bindings: dict[str, FieldBinding] = bind_all(
-            [pair for page in self.pages for pair in page.bindings()]
-        )
-        self._build_layout(loaded.problem)
-        self.tests = MailTestPanel(self)
+        self._keyring_state: tuple[str | None, dict[str, bool]] | None = None
 
-        for binding in self.bindings.values():
-            binding.on_edit(self._on_edit)
-        for tab in self.server_tabs.values():
-            tab.password.edited.connect(self._on_password_edited)
+        # Pages are built on demand: the first frame needs only the tab it
+        # shows, and the rest are built right after it (see _after_first_frame).
+        self.general_tab: GeneralTab | None = None
+        self.server_tabs: dict[str, ServerTab] = {}
+        # The Queue tab joins this order when the mailer exists.
+        self._page_order = ("general", *SERVERS)
+        self._built: dict[str, GeneralTab | ServerTab] = {}
+        self.bindings: dict[str, FieldBinding] = {}
+        self._build_layout(loaded.problem)
+        # The Test Email controller and the server pages' modules are loaded
+        # with the first server page.
+        self.tests: MailTestPanel | None = None
+
+        shown_first = [first_tab] if first_tab else list(self._page_order)
+        for key in shown_first:
+            self._build_page(key)
+        if first_tab:
+            self.select_tab(first_tab)
         self._show_model(self._working)
         self.installEventFilter(self)
         self.resize(560, 620)
+
+    @property
+    def pages(self) -> list[GeneralTab | ServerTab]:
+        """The pages built so far, in tab order."""
+        return [self._built[key] for key in self._page_order if key in self._built]
+
+    def _build_page(self, key: str) -> None:
+        """Build the page of tab ``key`` in place of its placeholder and bind its fields."""
+        if key in self._built:
+            return
+        if key == "general":
+            page: GeneralTab | ServerTab = GeneralTab()
+        else:
+            from .mail_test_panel import MailTestPanel
+            from .server_tab import ServerTab
+
+            if self.tests is None:
+                self.tests = MailTestPanel(self)
+            page = ServerTab(key)
+        self._built[key] = page
+        if key != "general":
+            self.server_tabs[key] = page
+            page.password.edited.connect(self._on_password_edited)
+            self.tests.attach(key, page)
+            if self._keyring_state is not None:
+                backend, stored = self._keyring_state
+                page.password.set_keyring_state(backend, stored[key])
+        else:
+            self.general_tab = page
+
+        new_bindings = bind_all(page.bindings())
+        self.bindings.update(new_bindings)
+        for binding in new_bindings.values():
+            binding.on_edit(self._on_edit)
+            binding.show(self._working[binding.key])
+
+        index = self._page_order.index(key)
+        current = self.tab_widget.currentIndex()
+        self.tab_widget.blockSignals(True)
+        placeholder = self.tab_widget.widget(index)
+        self.tab_widget.removeTab(index)
+        placeholder.deleteLater()
+        self.tab_widget.insertTab(index, page, page.title)
+        self.tab_widget.setCurrentIndex(current)
+        self.tab_widget.blockSignals(False)
+        chain = page.focus_chain()
+        for before, after in zip(chain, chain[1:]):
+            QWidget.setTabOrder(before, after)
+
+    def build_all_pages(self) -> None:
+        """Build every page not built yet."""
+        missing = [key for key in self._page_order if key not in self._built]
+        for key in missing:
+            self._build_page(key)
+        if missing:
+            self.refresh_state()
+
+    @Slot(int)
+    def _on_current_tab(self, index: int) -> None:
+        key = self._page_order[index]
+        if key not in self._built:
+            self._build_page(key)
+            self.tab_widget.setCurrentIndex(index)
+            self.refresh_state()
 
     # --- layout ------------------------------------------------------------------
 
@@ -106,8 +182,11 @@ class EmailOptionsDialog(QDialog):
 
         self.tab_widget = QTabWidget()
         self.tab_widget.setObjectName("tabs")
-        for page in self.pages:
-            self.tab_widget.addTab(page, page.title)
+        for key in self._page_order:
+            placeholder = QWidget()
+            placeholder.setObjectName(f"placeholder_{key}")
+            self.tab_widget.addTab(placeholder, PAGE_TITLES[key])
+        self.tab_widget.currentChanged.connect(self._on_current_tab)
 
         self.summary = QLabel()
         self.summary.setObjectName("problemSummary")
@@ -143,21 +222,13 @@ class EmailOptionsDialog(QDialog):
         layout.addWidget(self.tab_widget, 1)
         layout.addWidget(self.summary)
         layout.addWidget(self.buttons)
-        self._set_tab_order()
-
-    def _set_tab_order(self) -> None:
-        for page in self.pages:
-            chain = page.focus_chain()
-            for before, after in zip(chain, chain[1:]):
-                QWidget.setTabOrder(before, after)
 
     def select_tab(self, key: str) -> None:
         """Show the tab called ``general``, ``primary`` or ``secondary``."""
-        for index, page in enumerate(self.pages):
-            if page.tab_key == key:
-                self.tab_widget.setCurrentIndex(index)
-                return
-        raise ValueError(f"unknown tab {key!r}: use general, primary or secondary")
+        if key not in self._page_order:
+            raise ValueError(f"unknown tab {key!r}: use general, primary or secondary")
+        self._build_page(key)
+        self.tab_widget.setCurrentIndex(self._page_order.index(key))
 
     # --- the model ---------------------------------------------------------------
 
@@ -215,11 +286,23 @@ class EmailOptionsDialog(QDialog):
         for error in self._working.problems():
             cross.setdefault(error.key, error.reason)
         found = []
-        for key in (key for page in self.pages for key in page.field_keys()):
+        for key in self._field_keys_in_tab_order():
             reason = self._field_errors.get(key) or cross.get(key)
             if reason:
                 found.append((key, reason))
         return found
+
+    def _field_keys_in_tab_order(self) -> list[str]:
+        keys = []
+        for tab in self._page_order:
+            page = self._built.get(tab)
+            if page is not None:
+                keys.extend(page.field_keys())
+            else:
+                # An unbuilt page has no field errors yet, only cross-field
+                # problems, whose keys are all declared settings.
+                keys.extend(declared.key for declared in SETTINGS if declared.section == tab)
+        return keys
 
     def has_changes(self) -> bool:
         """True when OK or Apply would write something: settings or a password."""
@@ -257,18 +340,19 @@ class EmailOptionsDialog(QDialog):
             or bool(self._field_errors)
             or any(tab.password.pending() for tab in self.server_tabs.values())
         )
-        for server, tab in self.server_tabs.items():
-            tab.update_enabled(self._working, test_allowed=self.tests.can_start(server, problems))
-        self.tests.update_cancel_buttons()
+        if self.tests is not None:
+            for server, tab in self.server_tabs.items():
+                tab.update_enabled(self._working, test_allowed=self.tests.can_start(server, problems))
+            self.tests.update_cancel_buttons()
 
     def _describe_key(self, key: str) -> str:
-        section = key.partition(".")[0]
-        page = self.server_tabs.get(section, self.general_tab)
-        if isinstance(page, ServerTab) and key == page.password_key:
+        section, _, name = key.partition(".")
+        title = PAGE_TITLES.get(section, PAGE_TITLES["general"])
+        if section in SERVERS and name == "password":
             label = plain_label(PASSWORD_LABEL)
         else:
             label = setting(key).plain_label
-        return f"{plain_label(page.title)} \N{RIGHTWARDS ARROW} {label}"
+        return f"{plain_label(title)} \N{RIGHTWARDS ARROW} {label}"
 
     # --- buttons -----------------------------------------------------------------
 
@@ -302,6 +386,10 @@ class EmailOptionsDialog(QDialog):
 
     def _apply_passwords(self, wrote_file: bool) -> bool:
         fields = [tab.password for tab in self.server_tabs.values()]
+        if not fields:
+            return True
+        from .password import save_password_changes
+
         rejected = save_password_changes(fields, wrote_file=wrote_file)
         for server, message in rejected:
             self.password_not_saved.emit(server, message)
@@ -332,7 +420,9 @@ class EmailOptionsDialog(QDialog):
     @Slot()
     def show_help(self) -> None:
         """Open the help of the current tab."""
-        page = self.pages[self.tab_widget.currentIndex()]
+        key = self._page_order[self.tab_widget.currentIndex()]
+        self._build_page(key)
+        page = self._built[key]
         if self._help is None:
             from .help import HelpDialog
 
@@ -341,7 +431,8 @@ class EmailOptionsDialog(QDialog):
 
     def done(self, result: int) -> None:
         """Stop a running test and wait for its thread, then close."""
-        self.tests.stop()
+        if self.tests is not None:
+            self.tests.stop()
         super().done(result)
 
     # --- after the first frame ---------------------------------------------------
@@ -364,6 +455,7 @@ class EmailOptionsDialog(QDialog):
         for label in self.findChildren(QLabel):
             if label.objectName().startswith(SELECTABLE_LABELS):
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.build_all_pages()
         self.finish_address_checks()
         self.check_keyring()
 
@@ -404,8 +496,9 @@ class EmailOptionsDialog(QDialog):
         from alertmail.core import secrets
 
         backend = secrets.backend_name()
+        stored = {server: secrets.has_password(server) if backend else False for server in SERVERS}
+        self._keyring_state = (backend, stored)
         for server, tab in self.server_tabs.items():
-            stored = secrets.has_password(server) if backend else False
-            tab.password.set_keyring_state(backend, stored)
+            tab.password.set_keyring_state(backend, stored[server])
         self.refresh_state()
         self.keyring_checked.emit()

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 from alertmail.core.settings import setting
 
 from .fields import FormRows, make_line_edit
+from .titles import GENERAL_TITLE
 
 # The keys shown on this tab, top to bottom. The log and mailer settings are
 # declared too; they get their place when the mail log and the mailer exist.
@@ -30,7 +31,7 @@ def _heading(text: str, object_name: str) -> QLabel:
 class GeneralTab(QWidget):
     """Recipients of the Errors and Reports/Stats messages, and the sender."""
 
-    title = "&General"
+    title = GENERAL_TITLE
     tab_key = "general"
 
     def __init__(self, parent: QWidget | None = None) -> None:

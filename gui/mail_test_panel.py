@@ -33,8 +33,12 @@ class MailTestPanel(QObject):
         self.runner.running_changed.connect(self._on_running_changed)
         self._server: str | None = None
         for server, tab in dialog.server_tabs.items():
-            tab.test_button.clicked.connect(lambda _checked=False, name=server: self.start(name))
-            tab.cancel_test_button.clicked.connect(self.cancel)
+            self.attach(server, tab)
+
+    def attach(self, server: str, tab) -> None:
+        """Connect the Test Email and Cancel test buttons of a newly built server tab."""
+        tab.test_button.clicked.connect(lambda _checked=False, name=server: self.start(name))
+        tab.cancel_test_button.clicked.connect(self.cancel)
 
     @property
     def running(self) -> bool:

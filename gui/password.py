@@ -19,10 +19,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBox
 from alertmail.core.errors import SecretStoreError
 
 from .fields import WARNING_COLOR, make_message_label, set_text_color
+from .titles import PASSWORD_LABEL
 
 log = logging.getLogger(__name__)
 
-PASSWORD_LABEL = "Pass&word:"
 PASSWORD_HELP = (
     "Password for SMTP AUTH or the POP login. It is kept in the system keyring, "
     "never in the settings file. Leave the field empty to keep the stored password; "

@@ -32,9 +32,9 @@ from .fields import (
     make_spin_box,
     plain_label,
 )
-from .password import PASSWORD_HELP, PASSWORD_LABEL, PasswordField, password_label
+from .password import PASSWORD_HELP, PasswordField, password_label
+from .titles import PASSWORD_LABEL, SERVER_TITLES
 
-TAB_TITLES = {"primary": "Mai&l Server", "secondary": "Se&condary Mail Server"}
 PLAIN_AUTH_WARNING = (
     "SMTP AUTH without encryption: the user name and password travel unencrypted. "
     "Choose STARTTLS or Implicit TLS if the server supports it."
@@ -53,7 +53,7 @@ class ServerTab(QWidget):
         super().__init__(parent)
         self.server = server
         self.tab_key = server
-        self.title = TAB_TITLES[server]
+        self.title = SERVER_TITLES[server]
         self.setObjectName(f"{server}Tab")
 
         def declared(name: str):

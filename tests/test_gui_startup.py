@@ -159,3 +159,52 @@ def test_unknown_tab_rejected(capsys):
 
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_lazy_dialog_builds_first_tab_only(qtbot):
+    save_settings(Settings({"primary.host": "relay.example.com", "secondary.port": 2525}))
+    dialog = EmailOptionsDialog(load_settings(), first_tab="secondary")
+    qtbot.addWidget(dialog)
+
+    assert [page.tab_key for page in dialog.pages] == ["secondary"]
+    assert dialog.tab_widget.currentIndex() == 2
+    assert dialog.bindings["secondary.port"].widget.value() == 2525
+    assert "primary.host" not in dialog.bindings
+
+
+def test_lazy_dialog_builds_rest_after_first_frame(qtbot):
+    save_settings(Settings({"primary.host": "relay.example.com", "general.errors_to": "ops@example.com"}))
+    dialog = EmailOptionsDialog(load_settings(defer_address_checks=True), first_tab="primary")
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.keyring_checked, timeout=5000):
+        dialog.show()
+
+    assert [page.tab_key for page in dialog.pages] == ["general", "primary", "secondary"]
+    assert dialog.tab_widget.currentIndex() == 1
+    assert dialog.bindings["primary.host"].widget.text() == "relay.example.com"
+    assert dialog.bindings["general.errors_to"].widget.text() == "ops@example.com"
+    assert dialog.tab_widget.widget(0) is dialog.general_tab
+    assert not dialog.apply_button.isEnabled()
+
+
+def test_lazy_page_gets_keyring_state(qtbot, test_keyring):
+    test_keyring.set_password("alertmail", "secondary", "S3cret!")
+    dialog = EmailOptionsDialog(load_settings(), first_tab="general")
+    qtbot.addWidget(dialog)
+    dialog.check_keyring()
+
+    dialog.tab_widget.setCurrentIndex(2)
+
+    field = dialog.server_tabs["secondary"].password
+    assert dialog.tab_widget.currentWidget() is dialog.server_tabs["secondary"]
+    assert "Stored in" in field.edit.placeholderText()
+    assert field.edit.text() == ""
+
+
+def test_lazy_dialog_reports_problem_on_unbuilt_tab(qtbot):
+    dialog = EmailOptionsDialog(load_settings(), first_tab="general")
+    qtbot.addWidget(dialog)
+
+    assert not dialog.ok_button.isEnabled()
+    assert dialog.problems()[0][0] == "primary.host"
+    assert "Mail Server" in dialog.summary.text()
