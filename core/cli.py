@@ -210,15 +210,15 @@ _KIND_TITLES = {"errors": "Errors", "reports": "Reports/Stats"}
 
 def _print_report(report) -> None:
     for failure in report.passed_over:
-        print(f"{failure.server} server passed over: {failure.describe()}")
+        print(f"{str(failure.server).capitalize()} server passed over: {failure.describe()}")
     if report.server:
-        print(f"sent through the {report.server} server")
+        print(f"Sent through the {report.server} server.")
     for result in report.results:
         print(f"{_KIND_TITLES.get(result.kind, result.kind)}: {result.summary()}")
     if report.error and not report.results:
-        print(f"not sent: {report.error.describe()}")
+        print(f"Not sent: {report.error.describe()}")
     elif report.error:
-        print(f"session ended early: {report.error.describe()}")
+        print(f"The session ended early: {report.error.describe()}")
 
 
 # --- parser -------------------------------------------------------------------
