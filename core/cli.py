@@ -269,14 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
     password.add_argument("--clear", action="store_true", help="remove the stored password instead")
     password.set_defaults(handler=_config_set_password)
 
-    from . import cli_queue
+    from . import cli_mailer, cli_queue
 
     cli_queue.register(commands)
+    cli_mailer.register(commands)
     return parser
 
 
 def _configure_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    # The mailer command finds this handler by name to show its progress.
+    handler.set_name("alertmail-console")
     handler.setFormatter(logging.Formatter("alertmail: %(levelname)s: %(message)s"))
     root = logging.getLogger("alertmail")
     root.addHandler(handler)

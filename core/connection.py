@@ -345,7 +345,7 @@ def _connect_failure(
              for _, error in failures):
         detail = (
             f"the connection to {host} port {port} was refused: no server listens on that "
-            "port, or a firewall rejects it; check the SMTP Port"
+            "port, or a firewall rejects it; check the SMTP Port field"
         )
     else:
         reasons = "; ".join(

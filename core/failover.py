@@ -87,6 +87,7 @@ def deliver(
     ssl_context: ssl.SSLContext | None = None,
     cancel: CancelToken | None = None,
     resolver: Resolver | None = None,
+    on_result: Callable[[MessageResult], None] | None = None,
 ) -> DeliveryReport:
     """Send ``messages`` through the first usable server; return what happened.
 
@@ -95,6 +96,9 @@ def deliver(
     goes through it; a lost session defers the rest without failing over.
     Raises ``NoServerEnabledError`` (rule 4) and ``SettingError`` when a
     field contains CR or LF; every delivery failure is in the report.
+
+    ``on_result`` is called with each message's result as soon as it is
+    known, so a caller can record it before the next message goes out.
     """
     servers = servers_in_order(settings, choice)
     cancel = cancel if cancel is not None else CancelToken()
@@ -120,28 +124,40 @@ def deliver(
         report.server = server.name
         report.error = None
         try:
-            _send_all(dispatcher, messages, report)
+            _send_all(dispatcher, messages, report, on_result)
         finally:
             dispatcher.close()
         return report
     return report
 
 
-def _send_all(dispatcher: SmtpDispatcher, messages: list[OutgoingMessage], report: DeliveryReport) -> None:
+def _send_all(
+    dispatcher: SmtpDispatcher,
+    messages: list[OutgoingMessage],
+    report: DeliveryReport,
+    on_result: Callable[[MessageResult], None] | None,
+) -> None:
     """Send each message over the open session; defer the rest when it is lost."""
+
+    def record(result: MessageResult) -> None:
+        report.results.append(result)
+        if on_result is not None:
+            on_result(result)
+
     for index, message in enumerate(messages):
         try:
-            report.results.append(dispatcher.send(message))
+            result = dispatcher.send(message)
         except (MessageLost, MessageCancelled) as error:
             log.warning(
                 "%s server: session ended at message %s: %s", dispatcher.server.label,
                 message.message_id, error.describe(),
             )
-            report.results.append(error.result)
             report.error = error
+            record(error.result)
             for remaining in messages[index + 1:]:
-                report.results.append(_deferred(remaining, error))
+                record(_deferred(remaining, error))
             return
+        record(result)
 
 
 def _deferred(message: OutgoingMessage, error: DeliveryError) -> MessageResult:
@@ -155,4 +171,5 @@ def _deferred(message: OutgoingMessage, error: DeliveryError) -> MessageResult:
         reply="",
         step=error.step,
         detail=f"not sent: the session ended before this message ({error.detail})",
+        attempted=False,
     )

@@ -195,7 +195,7 @@ class Queue:
             "state = 'sent', attempts = attempts + 1, last_error = ?, refused = ?, updated_at = ?, sent_at = ?",
             (describe_refused(refused), refused_json(refused), stamp, stamp),
         )
-        log.info("message %d sent", message_id)
+        log.debug("message %d sent", message_id)
 
     def mark_failed(self, message_id: int, error: str, refused: dict | None = None) -> None:
         """Park the message as failed with ``error`` (the server's reply); it stays until retried or deleted."""
@@ -243,6 +243,21 @@ class Queue:
         else:
             log.info("message %d %s (attempt %d of %d): %s", message_id, outcome, attempts, self.max_attempts, error)
         return state
+
+    def release(self, message_id: int, reason: str) -> None:
+        """Queue a claimed message again without counting an attempt.
+
+        For a message that was never tried: no server could be used, or the
+        session ended before its turn. ``reason`` becomes its last error.
+        """
+        self._update(
+            message_id,
+            "state = 'queued', last_error = ?, updated_at = ?",
+            (reason, now()),
+            allowed=("sending", "queued"),
+            action="released",
+        )
+        log.info("message %d kept in the queue, not tried: %s", message_id, reason)
 
     def recover_interrupted(self) -> int:
         """Queue again the messages a killed mailer left "sending"; return how many.

@@ -113,7 +113,9 @@ def _migrate(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def load_settings(path: Path | None = None, *, defer_address_checks: bool = False) -> LoadResult:
+def load_settings(
+    path: Path | None = None, *, defer_address_checks: bool = False, keep_aside: bool = True
+) -> LoadResult:
     """Read the settings file; defaults for what is missing or unreadable.
 
     Nothing is written except the copy of an unreadable file. A file that does
@@ -123,6 +125,9 @@ def load_settings(path: Path | None = None, *, defer_address_checks: bool = Fals
 
     With ``defer_address_checks`` the syntax of addresses is checked later,
     by ``finish_checks``, so the dialog can show its first frame sooner.
+    With ``keep_aside=False`` nothing at all is written, copied or moved:
+    the problem is only reported. A running mailer rereads the file this
+    way, because it may catch an editor in the middle of writing it.
     """
     path = path or config_path()
     if not path.exists():
@@ -136,6 +141,9 @@ def load_settings(path: Path | None = None, *, defer_address_checks: bool = Fals
             # comment-only file is what a truncated write leaves behind.
             raise tomllib.TOMLDecodeError("the file holds no settings; it is empty or truncated")
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        if not keep_aside:
+            problem = f"The settings file {path} could not be read ({error})."
+            return LoadResult(Settings(), path, exists=True, problem=problem)
         kept = _keep_aside(path, move=True)
         log.warning("settings file %s could not be read (%s); kept as %s", path, error, kept)
         problem = (
@@ -168,6 +176,11 @@ def load_settings(path: Path | None = None, *, defer_address_checks: bool = Fals
             f"The settings file was written by a newer alertmail (schema {schema}); "
             "settings this version does not know are kept as they are."
         )
+    if not keep_aside and invalid:
+        result.invalid.extend(invalid)
+        details = "; ".join(str(error) for error in invalid)
+        result.problem = f"The settings file {path} holds invalid values, read as defaults: {details}."
+        return result
     _report_invalid(result, invalid)
     return result
 

@@ -45,6 +45,8 @@ class MessageResult:
     reply: str
     step: Step | None
     detail: str = ""
+    attempted: bool = True
+    """False for a message the session ended before any command of it was sent."""
 
     @property
     def delivered(self) -> bool:

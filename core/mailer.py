@@ -1,0 +1,291 @@
+"""The mailer: sends the queued messages in batches, with failover.
+
+Every send interval the mailer claims the queued messages (fewest attempts
+first) and sends them as one batch through one SMTP session, chosen by the
+failover rules:
+
+1. When the primary server cannot be used, the batch goes to the secondary
+   at once (``failover.deliver`` does this).
+2. When a session to the primary is lost while sending, the messages that
+   were not sent stay queued. The next batch, one interval later, starts
+   with the primary again; the secondary is not tried in between.
+3. When the primary is not enabled, the secondary is used.
+4. When neither is enabled, nothing is sent, the queue is kept, and the
+   status says why.
+
+Each message's result is written to the queue as soon as the server
+replied, in its own transaction, so a mailer killed in the middle of a
+batch sends at most the message in flight a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import failover, status
+from .dispatch import CancelToken, MessageResult
+from .errors import AlertmailError, NoServerEnabledError, SettingError
+from .queue import Queue, to_outgoing
+from .queue_records import MessageNotFoundError, QueuedMessage
+from .settings import Settings
+from .transcript import Transcript
+
+log = logging.getLogger(__name__)
+
+
+class BatchReport:
+    """What one batch did: the server used, and the message ids by result.
+
+    ``sent`` holds the ids accepted by the server (partial refusals
+    included), ``kept`` the ids still queued (a temporary failure, an
+    uncertain outcome, or not tried), ``failed`` the ids parked as failed.
+    ``reason`` says in words why nothing was sent, when nothing was.
+    """
+
+    def __init__(self) -> None:
+        self.server: str | None = None
+        self.sent: list[int] = []
+        self.kept: list[int] = []
+        self.failed: list[int] = []
+        self.passed_over: list[str] = []
+        self.connection_lost: str | None = None
+        self.reason: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when the batch had no message."""
+        return not (self.sent or self.kept or self.failed)
+
+    def summary(self) -> str:
+        """Describe the batch in one line."""
+        if self.empty and self.reason:
+            return self.reason
+        through = f"through the {self.server} server" if self.server else "through no server"
+        text = (
+            f"batch {through}: {len(self.sent)} sent, {len(self.kept)} kept, {len(self.failed)} failed"
+        )
+        if self.reason:
+            text += f"; {self.reason}"
+        return text
+
+
+def _result_text(result: MessageResult) -> str:
+    return result.summary()
+
+
+class _Recorder:
+    """Writes each message's result to the queue as the server replies."""
+
+    def __init__(self, queue: Queue, claimed: dict[str, QueuedMessage], report: BatchReport) -> None:
+        self.queue = queue
+        self.claimed = claimed
+        self.report = report
+        self.recorded: set[str] = set()
+
+    def __call__(self, result: MessageResult) -> None:
+        message = self.claimed.get(result.message_id)
+        if message is None:
+            return
+        self.recorded.add(result.message_id)
+        try:
+            self._record(message, result)
+        except MessageNotFoundError:
+            log.warning("message %d was deleted while it was being sent", message.id)
+
+    def _record(self, message: QueuedMessage, result: MessageResult) -> None:
+        queue, report = self.queue, self.report
+        if result.delivered:
+            queue.mark_sent(message.id, result.refused or None)
+            report.sent.append(message.id)
+            if result.refused:
+                log.warning("message %d %s: %s", message.id, message.message_id, result.summary())
+            return
+        if result.outcome == "refused":
+            queue.mark_failed(message.id, _result_text(result), result.refused or None)
+            report.failed.append(message.id)
+            return
+        if result.outcome == "uncertain":
+            log.warning(
+                "message %d %s: outcome uncertain, it is sent again after the next interval: %s",
+                message.id, message.message_id, result.detail,
+            )
+            state = queue.mark_uncertain(message.id, _result_text(result))
+        elif result.attempted:
+            state = queue.mark_deferred(message.id, _result_text(result))
+        else:
+            queue.release(message.id, result.detail)
+            state = "queued"
+        (report.failed if state == "failed" else report.kept).append(message.id)
+
+
+def run_batch(
+    settings: Settings,
+    queue: Queue,
+    *,
+    password_for: Callable[[str], str] | None = None,
+    transcript: Transcript | None = None,
+    cancel: CancelToken | None = None,
+    limit: int | None = None,
+    **deliver_options,
+) -> BatchReport:
+    """Claim the queued messages and send them as one batch; return what happened.
+
+    The caller holds the ``QueueLock``. ``deliver_options`` go to
+    ``failover.deliver`` (``ssl_context``, ``resolver``), as tests need.
+    """
+    if password_for is None:
+        from .secrets import read_password
+
+        password_for = read_password
+    report = BatchReport()
+    queue.max_attempts = settings["mailer.max_attempts"]
+
+    try:
+        failover.servers_in_order(settings)
+    except NoServerEnabledError as error:
+        report.reason = f"nothing sent: {error}"
+        return report
+
+    claimed = queue.claim_batch(limit)
+    if not claimed:
+        return report
+
+    outgoing = []
+    by_message_id: dict[str, QueuedMessage] = {}
+    for message in claimed:
+        try:
+            built = to_outgoing(message, settings)
+        except SettingError as error:
+            queue.mark_failed(message.id, f"the message cannot be sent: {error}")
+            report.failed.append(message.id)
+            continue
+        outgoing.append(built)
+        by_message_id[built.message_id] = message
+
+    recorder = _Recorder(queue, by_message_id, report)
+    try:
+        delivery = failover.deliver(
+            settings, outgoing, password_for=password_for, transcript=transcript,
+            cancel=cancel, on_result=recorder, **deliver_options,
+        )
+    except (AlertmailError, OSError) as error:
+        # Nothing the dispatcher raises may stop the mailer: keep the batch queued.
+        log.error("batch stopped by an unexpected error: %s", error)
+        delivery = None
+        report.reason = f"the batch stopped: {error}"
+
+    if delivery is not None:
+        report.server = delivery.server
+        report.passed_over = [f"{failure.server}: {failure.describe()}" for failure in delivery.passed_over]
+        if delivery.server is None and delivery.error is not None:
+            report.reason = f"no server could be used: {delivery.error.describe()}"
+        elif delivery.error is not None:
+            report.connection_lost = delivery.error.describe()
+            report.reason = f"the session was lost: {delivery.error.describe()}"
+
+    for message_id, message in by_message_id.items():
+        if message_id not in recorder.recorded:
+            queue.release(message.id, report.reason or "not sent in this batch")
+            report.kept.append(message.id)
+    return report
+
+
+class Mailer:
+    """The mailer loop of ``alertmail mailer run``.
+
+    ``load`` returns the current settings; it is called before every batch,
+    so a change of the settings file takes effect without a restart.
+    ``stop()`` may be called from a signal handler or another thread.
+    """
+
+    def __init__(
+        self,
+        queue: Queue,
+        load: Callable[[], Settings],
+        *,
+        status_path: Path | None = None,
+        **batch_options,
+    ) -> None:
+        self.queue = queue
+        self.load = load
+        self.status = status.StatusFile(status_path)
+        self.batch_options = batch_options
+        self._stopping = False
+        self._cancel: CancelToken | None = None
+        self._stopped_reported = False
+
+    def stop(self) -> None:
+        """Ask the loop to end; a batch in flight is cancelled."""
+        self._stopping = True
+        if self._cancel is not None:
+            self._cancel.cancel()
+
+    @property
+    def stopping(self) -> bool:
+        """True once ``stop()`` was called."""
+        return self._stopping
+
+    def run(self, *, once: bool = False) -> BatchReport | None:
+        """Run batches until stopped; with ``once``, run one batch now and return its report.
+
+        The report is ``None`` when the mailer is stopped by its setting.
+        """
+        recovered = self.queue.recover_interrupted()
+        log.info("mailer started (queue %s, %d messages recovered)", self.queue.path, recovered)
+        self.status.write("starting", "the mailer started")
+        try:
+            if once:
+                return self.run_cycle()
+            while not self._stopping:
+                self._wait(self.load()["mailer.send_interval_s"])
+                if self._stopping:
+                    break
+                self.run_cycle()
+        finally:
+            self.status.write("stopped", "the mailer is not running")
+            log.info("mailer stopped")
+        return None
+
+    def _wait(self, seconds: float) -> None:
+        """Wait ``seconds``, ending early on ``stop()`` or a send-now request."""
+        self.status.write("waiting", f"next batch in {seconds:g} s")
+        deadline = time.monotonic() + seconds
+        while not self._stopping:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self.status.take_send_now():
+                log.info("batch requested now")
+                return
+            time.sleep(min(0.2, left))
+
+    def run_cycle(self) -> BatchReport | None:
+        """Run one batch with the current settings, unless the mailer is stopped."""
+        settings = self.load()
+        if not settings["mailer.enabled"]:
+            waiting = self.queue.count("queued")
+            reason = f"the mailer is stopped (mailer.enabled = false): nothing is sent, {waiting} messages kept"
+            if not self._stopped_reported:
+                log.info("%s", reason)
+                self._stopped_reported = True
+            self.status.write("disabled", reason)
+            return None
+        self._stopped_reported = False
+
+        self._cancel = CancelToken()
+        if self._stopping:
+            self._cancel.cancel()
+        self.status.write("sending", "sending a batch")
+        transcript = Transcript() if settings["general.log_verbose"] else None
+        try:
+            report = run_batch(settings, self.queue, transcript=transcript, cancel=self._cancel, **self.batch_options)
+        finally:
+            self._cancel = None
+
+        if not report.empty or report.reason:
+            log.info("%s; sent %s kept %s failed %s", report.summary(), report.sent, report.kept, report.failed)
+        self.status.write("idle", report.summary() if (not report.empty or report.reason) else "the queue is empty")
+        return report
