@@ -11,7 +11,7 @@ failover rules:
    with the primary again; the secondary is not tried in between.
 3. When the primary is not enabled, the secondary is used.
 4. When neither is enabled, nothing is sent, the queue is kept, and the
-   status says why.
+   status gives the reason.
 
 Each message's result is written to the queue as soon as the server
 replied, in its own transaction, so a mailer killed in the middle of a
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 class BatchReport:
     """What one batch did: the server used, and the message ids by result.
 
-    ``sent`` holds the ids accepted by the server (partial refusals
+    ``sent`` contains the ids accepted by the server (partial refusals
     included), ``kept`` the ids still queued (a temporary failure, an
     uncertain outcome, or not tried), ``failed`` the ids parked as failed.
     ``reason`` says in words why nothing was sent, when nothing was.
@@ -133,7 +133,7 @@ def run_batch(
 ) -> BatchReport:
     """Claim the queued messages and send them as one batch; return what happened.
 
-    The caller holds the ``QueueLock``. ``deliver_options`` go to
+    The caller must hold the ``QueueLock``. ``deliver_options`` go to
     ``failover.deliver`` (``ssl_context``, ``resolver``), as tests need.
     """
     if password_for is None:

@@ -2,8 +2,8 @@
 
 The mailer writes a small JSON file, ``mailer-status.json`` in the data
 folder, whenever its state changes: its process id, the state ("starting",
-"waiting", "sending", "idle", "disabled" or "stopped"), a sentence that says
-why, and the time. Whether a mailer runs at all is decided by the mailer
+"waiting", "sending", "idle", "disabled" or "stopped"), a sentence that gives
+the reason, and the time. Whether a mailer runs at all is decided by the mailer
 lock, not by this file, so a killed mailer's stale file is never believed.
 
 A request to send now is a file, ``send-now``, in the same folder: the

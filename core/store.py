@@ -119,7 +119,7 @@ def load_settings(
     """Read the settings file; defaults for what is missing or unreadable.
 
     Nothing is written except the copy of an unreadable file. A file that does
-    not parse is moved aside. A file that parses but holds invalid values is
+    not parse is moved aside. A file that parses but contains invalid values is
     copied aside, and those values load as defaults; the file itself is
     rewritten only when the user saves.
 
@@ -139,7 +139,7 @@ def load_settings(
         if not document:
             # Every file alertmail writes has at least ``schema``; an empty or
             # comment-only file is what a truncated write leaves behind.
-            raise tomllib.TOMLDecodeError("the file holds no settings; it is empty or truncated")
+            raise tomllib.TOMLDecodeError("the file contains no settings; it is empty or truncated")
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         if not keep_aside:
             problem = f"The settings file {path} could not be read ({error})."
@@ -179,7 +179,7 @@ def load_settings(
     if not keep_aside and invalid:
         result.invalid.extend(invalid)
         details = "; ".join(str(error) for error in invalid)
-        result.problem = f"The settings file {path} holds invalid values, read as defaults: {details}."
+        result.problem = f"The settings file {path} contains invalid values, read as defaults: {details}."
         return result
     _report_invalid(result, invalid)
     return result
@@ -202,7 +202,7 @@ def _report_invalid(result: LoadResult, invalid: list[SettingError]) -> None:
         if result.kept_copy is None:
             result.kept_copy = _keep_aside(result.path, move=False)
         log.warning(
-            "settings file %s holds invalid values (%s); copy kept as %s",
+            "settings file %s contains invalid values (%s); copy kept as %s",
             result.path,
             "; ".join(str(error) for error in invalid),
             result.kept_copy,
@@ -211,7 +211,7 @@ def _report_invalid(result: LoadResult, invalid: list[SettingError]) -> None:
     if result.invalid:
         details = "; ".join(str(error) for error in result.invalid)
         parts.append(
-            f"The settings file {result.path} holds invalid values, shown as defaults: {details}. "
+            f"The settings file {result.path} contains invalid values, shown as defaults: {details}. "
             f"A copy of the file was kept as {result.kept_copy.name}."
         )
     parts.extend(result.notes)
@@ -269,7 +269,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a synced temporary file and ``os.replace``.
 
-    Afterwards the file holds either its old content or all of ``data``,
+    Afterwards the file contains either its old content or all of ``data``,
     never a part, and on POSIX only its owner can read it.
     """
     import tempfile
