@@ -216,6 +216,9 @@ class Mailer:
         self._stopping = False
         self._cancel: CancelToken | None = None
         self._stopped_reported = False
+        # True while the status gives the reason the mailer is held or its last
+        # batch was cut short, so the wait that follows keeps it visible.
+        self._status_has_reason = False
 
     def stop(self) -> None:
         """Ask the loop to end; a batch in flight is cancelled."""
@@ -251,7 +254,8 @@ class Mailer:
 
     def _wait(self, seconds: float) -> None:
         """Wait ``seconds``, ending early on ``stop()`` or a send-now request."""
-        self.status.write("waiting", f"next batch in {seconds:g} s")
+        if not self._status_has_reason:
+            self.status.write("waiting", f"next batch in {seconds:g} s")
         deadline = time.monotonic() + seconds
         while not self._stopping:
             left = deadline - time.monotonic()
@@ -272,6 +276,7 @@ class Mailer:
                 log.info("%s", reason)
                 self._stopped_reported = True
             self.status.write("disabled", reason)
+            self._status_has_reason = True
             return None
         self._stopped_reported = False
 
@@ -288,4 +293,5 @@ class Mailer:
         if not report.empty or report.reason:
             log.info("%s; sent %s kept %s failed %s", report.summary(), report.sent, report.kept, report.failed)
         self.status.write("idle", report.summary() if (not report.empty or report.reason) else "the queue is empty")
+        self._status_has_reason = report.reason is not None
         return report
