@@ -113,6 +113,18 @@ def mailer_status() -> dict | None:
     return status.StatusFile().read()
 
 
+def sample_status(seconds: float) -> list[dict]:
+    """Read the mailer's status every 20 ms for ``seconds`` and return the records read."""
+    samples = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        record = mailer_status()
+        if record is not None:
+            samples.append(record)
+        time.sleep(0.02)
+    return samples
+
+
 # --- waiting --------------------------------------------------------------------
 
 

@@ -1,0 +1,161 @@
+"""``alertmail mailer run`` as a process: settings reread while it runs, signals, one mailer."""
+
+from __future__ import annotations
+
+import pytest
+from mailer_support import (
+    INTERVAL_S,
+    PROCESS_WAIT_S,
+    MailerProcess,
+    change_settings,
+    fields,
+    header,
+    mail_log,
+    mailer_status,
+    open_mailer,
+    queue_add,
+    run_cli,
+    sample_status,
+    stored,
+    wait_until,
+    write_settings,
+)
+
+from alertmail.core import status
+
+pytestmark = pytest.mark.network
+
+
+def test_lost_session_retried_after_port_change(fault_smtp_server, smtp_server, tmp_path):
+    broken = fault_smtp_server("drop_after_data")
+    secondary = smtp_server()
+    healthy = smtp_server()
+    write_settings(primary=fields(broken), secondary=fields(secondary))
+    message_id = queue_add("uncertain outcome")
+    queued_as = stored(message_id).message_id
+
+    with MailerProcess(tmp_path) as mailer:
+        wait_until(lambda: stored(message_id).attempts >= 1, PROCESS_WAIT_S, "the first attempt")
+        after_first = stored(message_id)
+        change_settings({"primary.port": healthy.port})
+        wait_until(lambda: stored(message_id).state == "sent", PROCESS_WAIT_S, "the resend")
+        exit_status = mailer.terminate()
+
+    assert exit_status == 0, mailer.stderr
+    assert after_first.state == "queued"
+    assert "outcome uncertain" in after_first.last_error
+    assert secondary.connections == 0
+    assert len(healthy.received) == 1
+    assert header(healthy.received[0].content, "Message-ID") == queued_as
+    assert all(header(session.data[0], "Message-ID") == queued_as for session in broken.sessions)
+    # Each try on the broken server counted, and the resend that worked too.
+    assert stored(message_id).attempts == len(broken.sessions) + 1
+    # At most one resend per interval.
+    times = broken.connection_times
+    assert all(later - earlier >= INTERVAL_S * 0.9 for earlier, later in zip(times, times[1:]))
+    log_text = mail_log()
+    assert "mailer started" in log_text
+    assert "settings changed; the next batch uses them" in log_text
+    assert "mailer stopped" in log_text
+
+
+# --- held queues --------------------------------------------------------------------
+
+
+def test_no_server_enabled_keeps_queue():
+    write_settings()
+    message_id = queue_add("no server")
+
+    with open_mailer() as mailer:
+        report = mailer.run_cycle()
+
+    assert report.sent == []
+    assert report.reason.startswith("nothing sent: no mail server is enabled")
+    message = stored(message_id)
+    assert message.state == "queued"
+    assert message.attempts == 0
+    recorded = mailer_status()
+    assert recorded["state"] == "idle"
+    assert "no mail server is enabled" in recorded["message"]
+    assert "primary.enabled or secondary.enabled" in recorded["message"]
+
+
+def test_once_without_server_exits_2():
+    write_settings()
+    message_id = queue_add("no server")
+
+    result = run_cli("mailer", "run", "--once")
+
+    assert result.returncode == 2
+    assert "primary.enabled" in result.stderr
+    assert "no mail server is enabled" in result.stderr
+    assert stored(message_id).state == "queued"
+
+
+def test_running_mailer_keeps_no_server_reason(tmp_path):
+    write_settings()
+    message_id = queue_add("no server")
+
+    with MailerProcess(tmp_path) as mailer:
+        wait_until(
+            lambda: "nothing sent: no mail server is enabled" in mail_log(), PROCESS_WAIT_S,
+            "the first batch",
+        )
+        # Longer than one interval, so the samples span a wait and the next batch.
+        samples = sample_status(INTERVAL_S * 1.5)
+        exit_status = mailer.terminate()
+
+    assert exit_status == 0, mailer.stderr
+    states = [sample["state"] for sample in samples]
+    assert "waiting" not in states
+    assert "idle" in states
+    for sample in samples:
+        if sample["state"] == "idle":
+            assert "no mail server is enabled" in sample["message"]
+    assert stored(message_id).state == "queued"
+    assert stored(message_id).attempts == 0
+
+
+def test_disabled_mailer_resumes_without_restart(smtp_server, tmp_path):
+    server = smtp_server()
+    write_settings(primary=fields(server), values={"mailer.enabled": False})
+    message_id = queue_add("held")
+
+    with MailerProcess(tmp_path) as mailer:
+        disabled_status = wait_until(
+            lambda: (mailer_status() or {}).get("state") == "disabled" and mailer_status(),
+            PROCESS_WAIT_S, "the disabled status",
+        )
+        samples = sample_status(INTERVAL_S * 1.5)
+        connections_while_held = server.connections
+        state_while_held = stored(message_id).state
+        change_settings({"mailer.enabled": True})
+        wait_until(lambda: len(server.received) == 1, PROCESS_WAIT_S, "the message")
+        pid = mailer.pid
+        exit_status = mailer.terminate()
+
+    assert exit_status == 0, mailer.stderr
+    assert connections_while_held == 0
+    assert state_while_held == "queued"
+    assert disabled_status["pid"] == pid
+    assert "mailer.enabled = false" in disabled_status["message"]
+    assert "1 messages kept" in disabled_status["message"]
+    assert {sample["state"] for sample in samples} == {"disabled"}
+    assert stored(message_id).state == "sent"
+    assert mailer_status()["state"] == "stopped"
+
+
+def test_second_mailer_exits_1(tmp_path):
+    write_settings()
+
+    with MailerProcess(tmp_path) as first:
+        wait_until(status.mailer_running, PROCESS_WAIT_S, "the first mailer's lock")
+        second = run_cli("mailer", "run", timeout_s=PROCESS_WAIT_S)
+        first_still_running = first.running()
+        exit_status = first.terminate()
+
+    assert second.returncode == 1
+    assert "another mailer is already sending from the queue" in second.stderr
+    assert "only one mailer runs at a time" in second.stderr
+    assert first_still_running
+    assert exit_status == 0, first.stderr
