@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import failover, status
 from .dispatch import CancelToken, MessageResult
-from .errors import AlertmailError, NoServerEnabledError, SettingError
+from .errors import AlertmailError, DeliveryCancelled, NoServerEnabledError, SettingError
 from .queue import Queue, to_outgoing
 from .queue_records import MessageNotFoundError, QueuedMessage
 from .settings import Settings
@@ -180,7 +180,10 @@ def run_batch(
     if delivery is not None:
         report.server = delivery.server
         report.passed_over = [f"{failure.server}: {failure.describe()}" for failure in delivery.passed_over]
-        if delivery.server is None and delivery.error is not None:
+        if delivery.server is None and isinstance(delivery.error, DeliveryCancelled):
+            # A stop is no verdict on the servers, so it must not read like one.
+            report.reason = "not sent: the batch was cancelled while connecting to a server"
+        elif delivery.server is None and delivery.error is not None:
             report.reason = f"no server could be used: {delivery.error.describe()}"
         elif delivery.error is not None:
             report.connection_lost = delivery.error.describe()
