@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -70,7 +71,7 @@ def change_settings(values: dict[str, Any]) -> None:
 
 def fields(server: Any = None, **extra: Any) -> dict[str, Any]:
     """Return the fields of an enabled server with the ``TIMEOUT_S`` budget."""
-    return server_fields(server, timeout_s=TIMEOUT_S, **extra)
+    return server_fields(server, **{"timeout_s": TIMEOUT_S, **extra})
 
 
 # --- the queue and the received messages ------------------------------------------
@@ -234,3 +235,36 @@ def open_mailer(**batch_options: Any) -> Iterator[Mailer]:
         queue.close()
         log_file.close()
         logger.setLevel(level)
+
+
+class MailerThread:
+    """``Mailer.run()`` on a thread of its own, as a context manager that stops and joins it.
+
+    The queue's SQLite connection may only be used by the thread that opened
+    it, so the mailer is built on its thread through ``open_mailer``.
+    """
+
+    def __init__(self, **batch_options: Any) -> None:
+        self._batch_options = batch_options
+        self._ready = threading.Event()
+        self.mailer: Mailer | None = None
+        self.thread = threading.Thread(target=self._run, name="mailer")
+
+    def _run(self) -> None:
+        try:
+            with open_mailer(**self._batch_options) as mailer:
+                self.mailer = mailer
+                self._ready.set()
+                mailer.run()
+        finally:
+            self._ready.set()
+
+    def __enter__(self) -> MailerThread:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._ready.wait(PROCESS_WAIT_S)
+        if self.mailer is not None:
+            self.mailer.stop()
+        self.thread.join(PROCESS_WAIT_S)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from mailer_support import (
     INTERVAL_S,
@@ -159,3 +161,24 @@ def test_second_mailer_exits_1(tmp_path):
     assert "only one mailer runs at a time" in second.stderr
     assert first_still_running
     assert exit_status == 0, first.stderr
+
+
+def test_sigterm_cancels_waiting_connect(fault_smtp_server, tmp_path):
+    silent = fault_smtp_server("no_greeting")
+    write_settings(primary=fields(silent, timeout_s=60))
+    message_id = queue_add("stopped while connecting")
+
+    with MailerProcess(tmp_path) as mailer:
+        wait_until(lambda: silent.connections == 1, PROCESS_WAIT_S, "the connection")
+        started = time.monotonic()
+        exit_status = mailer.terminate()
+        stop_s = time.monotonic() - started
+
+    assert exit_status == 0, mailer.stderr
+    # The greeting wait is cut short instead of running to its 60 s timeout.
+    assert stop_s < 5
+    message = stored(message_id)
+    assert message.state == "queued"
+    assert message.attempts == 0
+    assert message.last_error == "not sent: the batch was cancelled while connecting to a server"
+    assert "mailer stopped" in mail_log()
