@@ -70,13 +70,22 @@ class StatusFile:
 def mailer_running(lock_path: Path | None = None) -> bool:
     """True when a mailer holds the mailer lock of the queue.
 
-    Probes the lock without waiting: when it can be taken, no mailer runs,
-    and it is released again at once.
+    Probes the lock without waiting. A mailer that starts while the probe
+    holds the lock cannot take it and exits, so the probe neither creates,
+    writes nor logs anything and holds the lock only between two system
+    calls. A missing lock file means that no mailer ever ran.
     """
-    from .queue_lock import QueueLock
+    from .queue_lock import LOCK_NAME, _try_lock, _unlock
 
-    probe = QueueLock(lock_path)
-    if probe.acquire():
-        probe.release()
+    path = Path(lock_path) if lock_path is not None else store.data_dir() / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
         return False
-    return True
+    try:
+        if _try_lock(fd):
+            _unlock(fd)
+            return False
+        return True
+    finally:
+        os.close(fd)
