@@ -29,7 +29,7 @@ from . import failover, status
 from .dispatch import CancelToken, MessageResult
 from .errors import AlertmailError, DeliveryCancelled, NoServerEnabledError, SettingError
 from .queue import Queue, to_outgoing
-from .queue_records import MessageNotFoundError, QueuedMessage
+from .queue_records import MessageNotFoundError, QueueError, QueuedMessage
 from .settings import Settings
 from .transcript import Transcript
 
@@ -249,11 +249,32 @@ class Mailer:
                 self._wait(self.load()["mailer.send_interval_s"])
                 if self._stopping:
                     break
-                self.run_cycle()
+                self._run_cycle_in_loop()
         finally:
             self.status.write("stopped", "the mailer is not running")
             log.info("mailer stopped")
         return None
+
+    def _run_cycle_in_loop(self) -> None:
+        """Run one batch, and log a queue that cannot be used instead of ending the loop."""
+        try:
+            self.run_cycle()
+        except QueueError as error:
+            # A locked or full database may recover by the next interval.
+            log.error(
+                "batch failed because the queue could not be used, tried again after the interval: %s",
+                error,
+            )
+            self.status.write("idle", f"the last batch failed: {error}")
+            self._status_has_reason = True
+            try:
+                # This mailer holds the mailer lock, so the only "sending" messages are those it claimed.
+                self.queue.recover_interrupted()
+            except QueueError as again:
+                log.error(
+                    "messages claimed by the failed batch stay 'sending' until the mailer restarts: %s",
+                    again,
+                )
 
     def _wait(self, seconds: float) -> None:
         """Wait ``seconds``, ending early on ``stop()`` or a send-now request."""
