@@ -90,6 +90,12 @@ def stored(message_id: int) -> QueuedMessage:
         return queue.get(message_id)
 
 
+def stored_path() -> Path:
+    """Return the path of the queue database."""
+    with Queue() as queue:
+        return queue.path
+
+
 def stored_all() -> list[QueuedMessage]:
     """Return every message in the queue, oldest first."""
     with Queue() as queue:

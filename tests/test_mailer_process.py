@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
@@ -9,6 +10,7 @@ from mailer_support import (
     INTERVAL_S,
     PROCESS_WAIT_S,
     MailerProcess,
+    MailerThread,
     change_settings,
     fields,
     header,
@@ -19,11 +21,12 @@ from mailer_support import (
     run_cli,
     sample_status,
     stored,
+    stored_path,
     wait_until,
     write_settings,
 )
 
-from alertmail.core import status
+from alertmail.core import queue_schema, status
 
 pytestmark = pytest.mark.network
 
@@ -182,3 +185,29 @@ def test_sigterm_cancels_waiting_connect(fault_smtp_server, tmp_path):
     assert message.attempts == 0
     assert message.last_error == "not sent: the batch was cancelled while connecting to a server"
     assert "mailer stopped" in mail_log()
+
+
+def test_locked_queue_does_not_stop_mailer(smtp_server, monkeypatch):
+    # A short wait for the lock, so a batch gives up quickly while the test holds it.
+    monkeypatch.setattr(queue_schema, "BUSY_TIMEOUT_S", 0.2)
+    server = smtp_server()
+    write_settings(primary=fields(server))
+    message_id = queue_add("after the lock")
+
+    with MailerThread() as running:
+        wait_until(lambda: "mailer started" in mail_log(), PROCESS_WAIT_S, "the mailer's start")
+        blocker = sqlite3.connect(stored_path(), isolation_level=None)
+        try:
+            blocker.execute("BEGIN EXCLUSIVE")
+            wait_until(lambda: "the queue could not be used" in mail_log(), PROCESS_WAIT_S, "a failed batch")
+            alive_while_locked = running.thread.is_alive()
+            status_while_locked = mailer_status()
+        finally:
+            blocker.close()
+        wait_until(lambda: len(server.received) == 1, PROCESS_WAIT_S, "the message")
+
+    assert alive_while_locked
+    assert status_while_locked["state"] == "idle"
+    assert "database is locked" in status_while_locked["message"]
+    assert stored(message_id).state == "sent"
+    assert not running.thread.is_alive()
