@@ -9,6 +9,7 @@ import pytest
 from mailer_support import (
     INTERVAL_S,
     PROCESS_WAIT_S,
+    TIMEOUT_S,
     MailerProcess,
     MailerThread,
     change_settings,
@@ -31,8 +32,15 @@ from alertmail.core import queue_schema, status
 pytestmark = pytest.mark.network
 
 
-def test_lost_session_retried_after_port_change(fault_smtp_server, smtp_server, tmp_path):
-    broken = fault_smtp_server("drop_after_data")
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("drop_after_data", "the server closed the connection after the message data, before its reply"),
+        ("silent_after_data", f"no reply after the message data within {TIMEOUT_S} seconds"),
+    ],
+)
+def test_lost_session_retried_after_port_change(fault_smtp_server, smtp_server, tmp_path, fault, reason):
+    broken = fault_smtp_server(fault)
     secondary = smtp_server()
     healthy = smtp_server()
     write_settings(primary=fields(broken), secondary=fields(secondary))
@@ -48,7 +56,8 @@ def test_lost_session_retried_after_port_change(fault_smtp_server, smtp_server, 
 
     assert exit_status == 0, mailer.stderr
     assert after_first.state == "queued"
-    assert "outcome uncertain" in after_first.last_error
+    assert after_first.last_error.startswith("outcome uncertain: ")
+    assert reason in after_first.last_error
     assert secondary.connections == 0
     assert len(healthy.received) == 1
     assert header(healthy.received[0].content, "Message-ID") == queued_as
