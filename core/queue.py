@@ -69,16 +69,28 @@ class Queue:
     ``path`` defaults to ``queue.sqlite3`` in the data folder. ``max_attempts``
     is the number of tries without success after which ``mark_deferred`` and
     ``mark_uncertain`` park a message as failed (the ``mailer.max_attempts``
-    setting). Raises ``QueueError`` when the database cannot be opened, and
-    when it was written by a newer alertmail. Every method that takes an id
-    raises ``MessageNotFoundError`` when no message has it, for example one
-    deleted from the command line while the mailer was sending it.
+    setting). ``busy_timeout_s`` replaces the default wait for another
+    process's write transaction. Raises ``QueueError`` when the database
+    cannot be opened, and when it was written by a newer alertmail. Every
+    method that takes an id raises ``MessageNotFoundError`` when no message
+    has it, for example one deleted from the command line while the mailer
+    was sending it.
     """
 
-    def __init__(self, path: Path | None = None, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        busy_timeout_s: float | None = None,
+    ) -> None:
         self.path = Path(path) if path is not None else database_path()
         self.max_attempts = max_attempts
         self._db = open_database(self.path)
+        if busy_timeout_s is not None:
+            # A shorter wait for another process's write transaction, for
+            # callers such as the dialog that must not block for long.
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
 
     def _transaction(self):
         return transaction(self._db)
