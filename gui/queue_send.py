@@ -1,0 +1,147 @@
+"""Send now without a running mailer: one batch from a worker thread.
+
+``SendNowWorker`` is a QObject moved to a ``QThread``. It opens its own
+``Queue`` in that thread (an SQLite connection belongs to the thread that
+opened it), takes the ``QueueLock`` for the batch, runs ``run_batch`` and
+reports the ``BatchReport`` in a signal. Cancelling goes through the
+dispatcher's ``CancelToken``, which shuts the socket down, so a batch
+blocked on the network ends within about a second.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from alertmail.core.errors import AlertmailError
+from alertmail.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAILER_RUNNING = "a mailer is running"
+"""The ``failed`` payload when another process holds the mailer lock."""
+
+
+class SendNowWorker(QObject):
+    """Worker that sends the queued messages as one batch, in the runner's ``QThread``."""
+
+    finished = Signal(object)
+    """The ``BatchReport`` of the batch."""
+
+    failed = Signal(str)
+    """A sentence saying why no batch ran; ``MAILER_RUNNING`` when a mailer holds the lock."""
+
+    done = Signal()
+    """Emitted with no payload after ``finished`` or ``failed``; quits the thread."""
+
+    def __init__(self, settings: Settings, cancel: Any) -> None:
+        super().__init__()
+        self._settings = settings
+        self._cancel = cancel
+
+    @Slot()
+    def run(self) -> None:
+        """Take the mailer lock, send one batch and report it."""
+        try:
+            self._run_locked()
+        except AlertmailError as error:
+            log.warning("send now failed: %s", error)
+            self.failed.emit(str(error))
+        except Exception as error:  # noqa: BLE001 - the thread must always report and end
+            log.exception("send now failed unexpectedly")
+            self.failed.emit(f"the batch stopped on an unexpected error: {type(error).__name__}: {error}")
+        finally:
+            self.done.emit()
+
+    def _run_locked(self) -> None:
+        from alertmail.core.mailer import run_batch
+        from alertmail.core.queue import Queue
+        from alertmail.core.queue_lock import QueueLock
+        from alertmail.core.secrets import read_password
+
+        lock = QueueLock()
+        if not lock.acquire():
+            self.failed.emit(MAILER_RUNNING)
+            return
+        try:
+            with Queue(max_attempts=self._settings["mailer.max_attempts"]) as queue:
+                log.info("send now: one batch from the dialog")
+                report = run_batch(self._settings, queue, password_for=read_password, cancel=self._cancel)
+        finally:
+            lock.release()
+        log.info("send now: %s", report.summary())
+        self.finished.emit(report)
+
+
+class SendNowRunner(QObject):
+    """Runner of one Send now batch at a time, which waits for its thread before it goes away."""
+
+    running_changed = Signal(bool)
+    """True when a batch starts, False when its thread has finished."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        # The worker has no Qt parent, so this reference keeps it alive until its thread ends.
+        self._worker: SendNowWorker | None = None
+        self._cancel: Any = None
+
+    @property
+    def running(self) -> bool:
+        """True from ``start`` until the batch's thread has finished."""
+        return self._thread is not None
+
+    def start(self, settings: Settings, connect) -> bool:
+        """Start a batch with ``settings``; return False when one is already running.
+
+        ``connect(worker)`` connects the worker's signals before the thread starts.
+        """
+        if self.running:
+            return False
+        from PySide6.QtCore import Qt
+
+        from alertmail.core.dispatch import CancelToken
+
+        self._cancel = CancelToken()
+        thread = QThread()
+        thread.setObjectName("sendNowThread")
+        worker = SendNowWorker(settings, self._cancel)
+        worker.moveToThread(thread)
+        connect(worker)
+        thread.started.connect(worker.run)
+        # quit() is thread-safe; a direct call ends the thread's event loop
+        # even while the GUI thread is blocked in stop().
+        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(worker.deleteLater)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker = thread, worker
+        thread.start()
+        self.running_changed.emit(True)
+        return True
+
+    def stop(self) -> None:
+        """Cancel the running batch and block until its thread has finished."""
+        thread = self._thread
+        if thread is None:
+            return
+        log.info("send now cancelled")
+        self._cancel.cancel()
+        thread.quit()
+        thread.wait()
+        self._release(thread)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self._release(self.sender())
+
+    def _release(self, thread: QObject | None) -> None:
+        # A notice from a thread that stop() already released is ignored.
+        if thread is None or thread is not self._thread:
+            return
+        # finished is emitted just before the thread ends; wait for the end itself.
+        self._thread.wait()
+        self._thread = self._worker = self._cancel = None
+        thread.deleteLater()
+        self.running_changed.emit(False)
