@@ -1,8 +1,9 @@
 """``alertmail-settings``: opens the E-mail Options dialog.
 
-Start-up is kept short: ``keyring``, ``tomlkit``, ``smtplib``, ``ssl`` and
-the dispatcher are imported after the first frame, when the dialog needs
-them. The settings file is read with the standard library's ``tomllib``.
+Start-up is kept short: ``keyring``, ``tomlkit``, ``smtplib``, ``ssl``, the
+dispatcher and ``sqlite3`` are imported after the first frame, when the
+dialog needs them, and the queue database is opened only then. The
+settings file is read with the standard library's ``tomllib``.
 
 Stored addresses are checked with ``email_validator`` right after the first
 frame, not while loading.
@@ -53,9 +54,6 @@ def main(argv: list[str] | None = None) -> int:
     """Open the dialog at the requested tab; return the exit status."""
     args = parse_args(argv)
     tab = args.tab
-    if tab == "queue":
-        print("The Queue tab is not available yet; opening the General tab.", file=sys.stderr)
-        tab = "general"
 
     from PySide6.QtWidgets import QApplication, QMessageBox
 

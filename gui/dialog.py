@@ -10,7 +10,7 @@ after every edit, never remembered as a flag.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -35,6 +35,7 @@ from .titles import PAGE_TITLES, PASSWORD_LABEL
 
 if TYPE_CHECKING:
     from .mail_test_panel import MailTestPanel
+    from .queue_tab import QueueTab
     from .server_tab import ServerTab
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ SELECTABLE_LABELS = ("error:", "loadProblemBanner", "problemSummary", "testResul
 
 
 class EmailOptionsDialog(QDialog):
-    """The E-mail Options dialog: General, Mail Server and Secondary Mail Server tabs."""
+    """The E-mail Options dialog: General, Mail Server, Secondary Mail Server and Queue tabs."""
 
     first_frame = Signal()
     """Emitted with no payload when the dialog is painted for the first time."""
@@ -88,9 +89,9 @@ class EmailOptionsDialog(QDialog):
         # shows, and the rest are built right after it (see _after_first_frame).
         self.general_tab: GeneralTab | None = None
         self.server_tabs: dict[str, ServerTab] = {}
-        # The Queue tab joins this order when the mailer exists.
-        self._page_order = ("general", *SERVERS)
-        self._built: dict[str, GeneralTab | ServerTab] = {}
+        self.queue_tab: QueueTab | None = None
+        self._page_order = ("general", *SERVERS, "queue")
+        self._built: dict[str, GeneralTab | ServerTab | QueueTab] = {}
         self.bindings: dict[str, FieldBinding] = {}
         self._build_layout(loaded.problem)
         # The Test Email controller and the server pages' modules are loaded
@@ -107,7 +108,7 @@ class EmailOptionsDialog(QDialog):
         self.resize(560, 620)
 
     @property
-    def pages(self) -> list[GeneralTab | ServerTab]:
+    def pages(self) -> list[GeneralTab | ServerTab | QueueTab]:
         """The pages built so far, in tab order."""
         return [self._built[key] for key in self._page_order if key in self._built]
 
@@ -116,7 +117,9 @@ class EmailOptionsDialog(QDialog):
         if key in self._built:
             return
         if key == "general":
-            page: GeneralTab | ServerTab = GeneralTab()
+            page: GeneralTab | ServerTab | QueueTab = GeneralTab()
+        elif key == "queue":
+            page = self._build_queue_page()
         else:
             from .mail_test_panel import MailTestPanel
             from .server_tab import ServerTab
@@ -125,14 +128,14 @@ class EmailOptionsDialog(QDialog):
                 self.tests = MailTestPanel(self)
             page = ServerTab(key)
         self._built[key] = page
-        if key != "general":
+        if key in SERVERS:
             self.server_tabs[key] = page
             page.password.edited.connect(self._on_password_edited)
             self.tests.attach(key, page)
             if self._keyring_state is not None:
                 backend, stored = self._keyring_state
                 page.password.set_keyring_state(backend, stored[key])
-        else:
+        elif key == "general":
             self.general_tab = page
 
         new_bindings = bind_all(page.bindings())
@@ -153,6 +156,22 @@ class EmailOptionsDialog(QDialog):
         chain = page.focus_chain()
         for before, after in zip(chain, chain[1:]):
             QWidget.setTabOrder(before, after)
+
+    def _build_queue_page(self) -> QueueTab:
+        from .queue_tab import QueueTab
+
+        page = QueueTab(self)
+        self.queue_tab = page
+        page.count_changed.connect(self._on_queue_count)
+        # The queue is opened after the first frame; a page built later opens it at once.
+        if self._painted:
+            QTimer.singleShot(0, page.activate)
+        return page
+
+    @Slot(int)
+    def _on_queue_count(self, _count: int) -> None:
+        index = self._page_order.index("queue")
+        self.tab_widget.setTabText(index, self.queue_tab.title)
 
     def build_all_pages(self) -> None:
         """Build every page not built yet."""
@@ -224,9 +243,9 @@ class EmailOptionsDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def select_tab(self, key: str) -> None:
-        """Show the tab called ``general``, ``primary`` or ``secondary``."""
+        """Show the tab called ``general``, ``primary``, ``secondary`` or ``queue``."""
         if key not in self._page_order:
-            raise ValueError(f"unknown tab {key!r}: use general, primary or secondary")
+            raise ValueError(f"unknown tab {key!r}: use {', '.join(self._page_order)}")
         self._build_page(key)
         self.tab_widget.setCurrentIndex(self._page_order.index(key))
 
@@ -317,6 +336,8 @@ class EmailOptionsDialog(QDialog):
         problems = self.problems()
         by_key = dict(problems)
         for page in self.pages:
+            if page is self.queue_tab:
+                continue
             for key in page.rows.error_labels:
                 page.rows.show_error(key, by_key.get(key))
         for key, binding in self.bindings.items():
@@ -333,6 +354,8 @@ class EmailOptionsDialog(QDialog):
             self.summary.setText("")
         self.summary.setVisible(bool(problems))
 
+        if self.general_tab is not None:
+            self.general_tab.update_enabled(self._working)
         self.ok_button.setEnabled(not problems)
         self.apply_button.setEnabled(not problems and self.has_changes())
         self.restore_button.setEnabled(
@@ -411,8 +434,13 @@ class EmailOptionsDialog(QDialog):
 
     @Slot()
     def restore_defaults(self) -> None:
-        """Fill the form with the default settings; nothing is saved until OK or Apply."""
+        """Fill the form with the default settings; nothing is saved until OK or Apply.
+
+        ``mailer.enabled`` keeps its saved value, because only Start mailer
+        and Stop mailer change it.
+        """
         self._working = Settings()
+        self._working["mailer.enabled"] = self._saved["mailer.enabled"]
         for tab in self.server_tabs.values():
             tab.password.reset()
         self._show_model(self._working)
@@ -427,13 +455,52 @@ class EmailOptionsDialog(QDialog):
             from .help import HelpDialog
 
             self._help = HelpDialog(self)
-        self._help.show_tab(plain_label(page.title), page.help_entries())
+        self._help.show_tab(plain_label(PAGE_TITLES[key]), page.help_entries())
 
     def done(self, result: int) -> None:
-        """Stop a running test and wait for its thread, then close."""
+        """Stop a running test or Send now batch and wait for its thread, then close."""
         if self.tests is not None:
             self.tests.stop()
+        if self.queue_tab is not None:
+            self.queue_tab.shutdown()
         super().done(result)
+
+    def write_setting_now(self, key: str, value: Any) -> str | None:
+        """Save ``key`` = ``value`` in the settings file at once; return why it failed, or ``None``.
+
+        The file is read again and only ``key`` changes in it, so no other
+        unsaved edit of the form is saved. The saved and working copies of
+        ``key`` follow, so no other edit is lost either. A file that cannot
+        be read, or that contains invalid values, is left as it is.
+        """
+        from alertmail.core.store import load_settings, save_settings
+
+        try:
+            current = load_settings(keep_aside=False)
+        except ConfigFileError as error:
+            return str(error)
+        if current.problem:
+            return f"{current.problem} Fix the file, or press Apply to save this dialog's settings first."
+        settings = current.settings
+        settings[key] = value
+        try:
+            save_settings(settings)
+        except ConfigFileError as error:
+            log.error("setting %s could not be saved: %s", key, error)
+            return f"the settings file could not be written: {error}"
+        log.info("%s = %r saved", key, value)
+        self._saved[key] = value
+        self._working[key] = value
+        if key in self.bindings:
+            self.bindings[key].show(value)
+        self.refresh_state()
+        return None
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        """Read the queue again when the dialog becomes the active window."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and self.queue_tab is not None:
+            self.queue_tab.refresh()
 
     # --- after the first frame ---------------------------------------------------
 
@@ -458,6 +525,7 @@ class EmailOptionsDialog(QDialog):
         self.build_all_pages()
         self.finish_address_checks()
         self.check_keyring()
+        self.queue_tab.activate()
 
     @Slot()
     def finish_address_checks(self) -> None:

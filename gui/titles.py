@@ -6,5 +6,7 @@ before it imports the pages it has not built yet.
 
 GENERAL_TITLE = "&General"
 SERVER_TITLES = {"primary": "Mai&l Server", "secondary": "Se&condary Mail Server"}
-PAGE_TITLES = {"general": GENERAL_TITLE, **SERVER_TITLES}
+# The Queue tab adds the number of pending messages once it has read the queue.
+QUEUE_TITLE = "&Queue"
+PAGE_TITLES = {"general": GENERAL_TITLE, **SERVER_TITLES, "queue": QUEUE_TITLE}
 PASSWORD_LABEL = "Pass&word:"

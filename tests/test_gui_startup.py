@@ -30,6 +30,10 @@ DEFERRED = [
     "alertmail.core.messages",
     "alertmail.core.dispatch",
     "alertmail.core.failover",
+    "sqlite3",
+    "alertmail.core.queue",
+    "alertmail.core.queue_schema",
+    "alertmail.core.mailer",
 ]
 
 
@@ -126,21 +130,25 @@ def shown_dialogs() -> list[EmailOptionsDialog]:
     ]
 
 
-def test_queue_tab_opens_general(qtbot, monkeypatch, capsys):
-    monkeypatch.setenv("ALERTMAIL_BENCH_QUIT", "1")
+def test_first_frame_of_queue_tab_without_sqlite(tmp_path):
+    from alertmail.core.queue import Queue
 
-    status = app.main(["--tab", "queue"])
+    settings = Settings({"general.errors_to": "ops@example.com", "general.from_address": "a@example.com"})
+    save_settings(settings)
+    with Queue() as queue:
+        queue.add("errors", "link down", "body", settings)
 
-    assert status == 0
-    assert "Queue tab is not available yet" in capsys.readouterr().err
-    dialogs = shown_dialogs()
-    assert len(dialogs) == 1
-    dialog = dialogs[0]
-    qtbot.addWidget(dialog)
-    assert dialog.tab_widget.currentWidget().objectName() == "generalTab"
+    process, modules = run_settings_app(tmp_path, "--tab", "queue", ALERTMAIL_BENCH_QUIT="1")
+
+    assert process.returncode == 0, process.stderr
+    assert "alertmail.gui.queue_tab" in modules
+    assert sorted(set(DEFERRED) & modules) == []
 
 
-@pytest.mark.parametrize("tab, page", [("general", "generalTab"), ("primary", "primaryTab"), ("secondary", "secondaryTab")])
+@pytest.mark.parametrize(
+    "tab, page",
+    [("general", "generalTab"), ("primary", "primaryTab"), ("secondary", "secondaryTab"), ("queue", "queueTab")],
+)
 def test_tab_option_selects_page(qtbot, monkeypatch, tab, page):
     monkeypatch.setenv("ALERTMAIL_BENCH_QUIT", "1")
 
@@ -179,7 +187,7 @@ def test_lazy_dialog_builds_rest_after_first_frame(qtbot):
     with qtbot.waitSignal(dialog.keyring_checked, timeout=5000):
         dialog.show()
 
-    assert [page.tab_key for page in dialog.pages] == ["general", "primary", "secondary"]
+    assert [page.tab_key for page in dialog.pages] == ["general", "primary", "secondary", "queue"]
     assert dialog.tab_widget.currentIndex() == 1
     assert dialog.bindings["primary.host"].widget.text() == "relay.example.com"
     assert dialog.bindings["general.errors_to"].widget.text() == "ops@example.com"
