@@ -7,14 +7,18 @@ Each run starts a fresh process and measures:
 - CPU time (user + system) and peak memory (``ru_maxrss``, KiB on Linux),
   from ``os.wait4``.
 
-The candidate is the ``alertmail`` console script beside this interpreter
-(``--entry module`` runs ``python -m alertmail.core.cli`` instead), queuing
-one message with ``send --errors --subject ... --body-file ...``. The baseline
-starts the same interpreter, opens the same queue database and inserts one
-row with the same values in one transaction, with SQLite's default
-``synchronous = FULL``, then prints the row's id. Both therefore pay for the
-interpreter start-up and one synced commit. What is left is the cost of
-alertmail's imports, reading the settings file, validation and argument parsing.
+Both programs run with the interpreter of a virtual environment that contains
+a regular ``pip install`` of the repository's ``HEAD`` commit (see
+``benchenv.py``), with bytecode caching on. ``--python current`` uses this
+interpreter instead. The candidate is the ``alertmail`` console script beside
+that interpreter (``--entry module`` runs ``python -m alertmail.core.cli``
+instead), queuing one message with ``send --errors --subject ... --body-file
+...``. The baseline starts the same interpreter, opens the same queue
+database and inserts one row with the same values in one transaction, with
+SQLite's default ``synchronous = FULL``, then prints the row's id. Both
+therefore pay for the interpreter start-up and one synced commit. What is
+left is the cost of alertmail's imports, reading the settings file,
+validation and argument parsing.
 
 Baseline and candidate runs alternate, and the one that goes first in a pair
 alternates too. One warm-up pair is run and not counted. Both use one
@@ -40,7 +44,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import importtime  # noqa: E402 (a module beside this script)
+import benchenv  # noqa: E402 (a module beside this script)
+import importtime  # noqa: E402
 import machine  # noqa: E402
 
 TIME_TARGET = 1.5
@@ -95,10 +100,11 @@ class RunError(RuntimeError):
     """A benchmarked process did not exit 0 in time."""
 
 
-def prepare_home(root: Path) -> tuple[dict[str, str], Path, Path]:
+def prepare_home(root: Path, python: Path, pycache_prefix: Path | None) -> tuple[dict[str, str], Path, Path]:
     """Create XDG folders, the settings file, a body file and the queue under ``root``.
 
-    Returns the environment variables, the body file and the queue database.
+    ``python`` creates the queue. Returns the environment variables, the body
+    file and the queue database.
     """
     variables = {"HOME": str(root / "home")}
     for name in ("config", "data", "state", "cache"):
@@ -112,10 +118,10 @@ def prepare_home(root: Path) -> tuple[dict[str, str], Path, Path]:
     body = root / "body.txt"
     body.write_text(BODY, encoding="utf-8", newline="")
 
-    env = child_environment(root, variables)
+    env = child_environment(variables, pycache_prefix)
     # Create the queue database, so that the baseline finds its table.
     subprocess.run(
-        [sys.executable, "-c", "from alertmail.core.queue import Queue\nwith Queue() as q: print(q.path)"],
+        [str(python), "-c", "from alertmail.core.queue import Queue\nwith Queue() as q: print(q.path)"],
         env=env, check=True, capture_output=True, text=True, timeout=60,
     )
     database = root / "data" / "alertmail" / "queue.sqlite3"
@@ -142,17 +148,16 @@ def _wait(process: subprocess.Popen, timeout_s: float, command: Sequence[str]):
     return status, usage
 
 
-def child_environment(root: Path, variables: Mapping[str, str]) -> dict[str, str]:
+def child_environment(variables: Mapping[str, str], pycache_prefix: Path | None) -> dict[str, str]:
     """Return the environment of a benchmarked process.
 
-    Bytecode is cached under ``root`` even when PYTHONDONTWRITEBYTECODE is
-    set here, because an installed program runs from cached bytecode. The
-    warm-up pair fills the cache for both commands.
+    Bytecode caching is on even when PYTHONDONTWRITEBYTECODE is set here,
+    because an installed program runs from cached bytecode. The installed
+    environment uses the ``.pyc`` files pip wrote. With ``pycache_prefix``
+    (the current interpreter), the warm-up pair fills a cache there.
     """
-    env = dict(os.environ)
+    env = benchenv.child_environment(os.environ, pycache_prefix=pycache_prefix)
     env.update(variables)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
     return env
 
 
@@ -266,6 +271,12 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--runs", type=int, default=30,
                         help="counted pairs of runs, after one warm-up pair (default: %(default)s)")
+    parser.add_argument("--python", choices=("install", "current"), default="install",
+                        help="run both programs with a virtual environment holding a regular install "
+                             "of HEAD, created or updated in --venv, or with this interpreter and its "
+                             "alertmail (default: %(default)s)")
+    parser.add_argument("--venv", type=Path, default=benchenv.DEFAULT_VENV,
+                        help="folder of the benchmark's virtual environment (default: %(default)s)")
     parser.add_argument("--entry", choices=("console-script", "module"), default="console-script",
                         help="start alertmail with the console script beside this interpreter, "
                              "or with python -m alertmail.core.cli (default: %(default)s)")
@@ -285,31 +296,46 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return options
 
 
-def alertmail_command(entry: str, body: Path) -> list[str]:
-    """Return the command line of one 'alertmail send'."""
+def alertmail_command(entry: str, body: Path, python: Path) -> list[str]:
+    """Return the command line of one 'alertmail send' run by ``python``."""
     arguments = ["send", "--errors", "--subject", SUBJECT, "--body-file", str(body)]
-    script = Path(sys.executable).parent / "alertmail"
+    script = benchenv.console_script(python, "alertmail")
     if entry == "console-script":
         if not script.exists():
             raise SystemExit(f"the console script {script} is missing; install alertmail or use --entry module")
         return [str(script), *arguments]
-    return [sys.executable, "-m", "alertmail.core.cli", *arguments]
+    return [str(python), "-m", "alertmail.core.cli", *arguments]
+
+
+def choose_python(options: argparse.Namespace) -> tuple[Path, str]:
+    """Return the interpreter to run both programs with, and what it runs."""
+    if options.python == "current":
+        return Path(sys.executable), f"this interpreter's alertmail, working tree of {benchenv.head_commit()[:12]}"
+    python, commit = benchenv.prepare(options.venv)
+    return python, f"a regular install of commit {commit[:12]} in {options.venv}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print its results; return the exit status."""
     options = parse_arguments(argv)
+    try:
+        python, source = choose_python(options)
+    except benchenv.BenchEnvError as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        return 2
     print(machine.describe())
     print(f"SQLite: {sqlite3.sqlite_version}")
+    print(f"interpreter: {python} ({source})")
 
     with tempfile.TemporaryDirectory(prefix="alertmail-bench-send-") as root:
-        variables, body, database = prepare_home(Path(root))
-        env = child_environment(Path(root), variables)
-        baseline = [sys.executable, "-c", BASELINE_CODE, str(database), str(body)]
+        pycache_prefix = Path(root) / "pycache" if options.python == "current" else None
+        variables, body, database = prepare_home(Path(root), python, pycache_prefix)
+        env = child_environment(variables, pycache_prefix)
+        baseline = [str(python), "-c", BASELINE_CODE, str(database), str(body)]
         if options.baseline_twice:
             commands = {"baseline": baseline, "baseline-2": baseline}
         else:
-            commands = {"baseline": baseline, "alertmail send": alertmail_command(options.entry, body)}
+            commands = {"baseline": baseline, "alertmail send": alertmail_command(options.entry, body, python)}
         for name, command in commands.items():
             shown = "python -c BASELINE_CODE ..." if command is baseline else shlex.join(command)
             print(f"{name}: {shown}")
@@ -324,11 +350,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         passed = summarize(samples, baseline_name, candidate_name)
         if options.import_repeats > 0 and not options.baseline_twice:
             # importtime.run_importtime passes no arguments on, so they go into the code.
-            send_argv = ["alertmail", *alertmail_command("module", body)[3:]]
+            send_argv = ["alertmail", *alertmail_command("module", body, python)[3:]]
             send_code = f"import sys; sys.argv = {send_argv!r}; from alertmail.core.cli import main; sys.exit(main())"
             baseline_code = f"import sys; sys.argv = {['baseline', str(database), str(body)]!r}\n" + BASELINE_CODE
             for name, code in (("alertmail send", send_code), ("baseline", baseline_code)):
-                report_imports(name, [sys.executable, "-c", code], env, options.import_repeats,
+                report_imports(name, [str(python), "-c", code], env, options.import_repeats,
                                options.import_top, options.timeout)
 
     if options.check and not passed:
