@@ -3,26 +3,30 @@
 Exit status: 0 success, 1 the operation failed (the message says which step
 and why), 2 invalid usage or invalid settings (the message names the key and
 the allowed values).
+
+Scripts call ``alertmail send`` often, so ``main`` runs it before anything
+else is imported when its arguments take their plain forms: ``argparse``,
+the parsers of the other commands and their modules are then never loaded.
+Any other ``send`` command line goes through the full parser, which accepts
+or rejects it as before.
 """
 
 from __future__ import annotations
 
-import argparse
-import getpass
-import json
-import logging
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import settings as declared
 from . import store
 from .errors import AlertmailError, ConfigFileError, NoServerEnabledError, SecretStoreError, SettingError
 
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-log = logging.getLogger(__name__)
 
 
 class UsageError(Exception):
@@ -50,6 +54,8 @@ def _config_path(args: argparse.Namespace) -> int:
 
 
 def _toml_literal(value: object) -> str:
+    import json
+
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -110,6 +116,8 @@ def _config_set(args: argparse.Namespace) -> int:
 
 def _read_secret(prompt: str) -> str:
     if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
         return getpass.getpass(prompt)
     line = sys.stdin.readline() if sys.stdin is not None else ""
     return line.rstrip("\r\n")
@@ -138,6 +146,8 @@ def _config_set_password(args: argparse.Namespace) -> int:
 
 
 def _test_email(args: argparse.Namespace) -> int:
+    import json
+
     from . import failover, messages, secrets
     from .transcript import Transcript
 
@@ -226,6 +236,8 @@ def _print_report(report) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``alertmail``."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="alertmail",
         description="Deliver administrators' alerts and reports through a primary SMTP server, "
@@ -277,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(verbose: bool) -> None:
+    import logging
+
     handler = logging.StreamHandler(sys.stderr)
     # The mailer command finds this handler by name to show its progress.
     handler.set_name("alertmail-console")
@@ -288,10 +302,20 @@ def _configure_logging(verbose: bool) -> None:
     root.propagate = False
 
 
+def _parse(arguments: list[str]) -> argparse.Namespace:
+    """Parse the command line: ``send`` in its plain forms without argparse, the rest with it."""
+    if arguments[:1] == ["send"]:
+        from . import cli_queue
+
+        parsed = cli_queue.parse_send_arguments(arguments[1:])
+        if parsed is not None:
+            return parsed
+    return build_parser().parse_args(arguments)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(list(sys.argv[1:] if argv is None else argv))
     _configure_logging(getattr(args, "verbose", False))
     try:
         return args.handler(args)

@@ -2,7 +2,9 @@
 
 Scripts call ``alertmail send`` often, so its path imports neither Qt,
 ``keyring``, ``tomlkit``, ``smtplib`` nor ``ssl``. The queue module is
-imported only when a command runs.
+imported only when a command runs. ``parse_send_arguments`` reads the usual
+forms of ``send``'s arguments without ``argparse``, so that
+``alertmail.core.cli.main`` can run ``send`` without building its parser.
 
 Errors follow the exit statuses of ``alertmail.core.cli``: a ``SettingError``
 (invalid settings or input, naming the value) exits with 2, and any other
@@ -12,15 +14,18 @@ exits with 1.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
+import types
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import store
 from .errors import SettingError
 from .queue_records import KIND_TITLES, STATES, QueuedMessage
 from .settings import Settings
+
+if TYPE_CHECKING:
+    import argparse
 
 # States 'queue list' shows without --state: what still needs attention.
 UNSENT_STATES = ("queued", "sending", "failed")
@@ -138,6 +143,8 @@ def _table(messages: list[QueuedMessage]) -> str:
 
 
 def _queue_list(args: argparse.Namespace) -> int:
+    import json
+
     from .queue import Queue
 
     if args.state is None:
@@ -179,6 +186,50 @@ def _queue_delete(args: argparse.Namespace) -> int:
 
 
 # --- parser -----------------------------------------------------------------------
+
+_SEND_KINDS = {f"--{kind}": kind for kind in KIND_TITLES}
+_SEND_OPTIONS = {"--subject": "subject", "--body-file": "body_file"}
+
+
+def parse_send_arguments(arguments: list[str]) -> types.SimpleNamespace | None:
+    """Parse the arguments after ``send`` when they take their plain forms.
+
+    The plain forms are ``--errors`` or ``--reports`` once, and ``--subject``
+    and ``--body-file`` at most once each, as ``--option VALUE`` or
+    ``--option=VALUE``. Anything else returns ``None``: help, an abbreviated
+    or unknown option, a repeated or missing one, or a value that starts
+    with '-' (other than '-' itself). The caller then parses with
+    ``argparse``, which accepts or rejects those cases with its own messages.
+    The result has the attributes of the ``send`` parser's namespace.
+    """
+    kind = None
+    values: dict[str, str] = {}
+    position = 0
+    while position < len(arguments):
+        argument = arguments[position]
+        position += 1
+        if argument in _SEND_KINDS:
+            if kind is not None:
+                return None
+            kind = _SEND_KINDS[argument]
+            continue
+        option, equals, value = argument.partition("=")
+        if option not in _SEND_OPTIONS or option in values:
+            return None
+        if not equals:
+            if position == len(arguments):
+                return None
+            value = arguments[position]
+            position += 1
+        if value.startswith("-") and value != "-":
+            return None
+        values[option] = value
+    if kind is None or "--subject" not in values:
+        return None
+    return types.SimpleNamespace(
+        command="send", kind=kind, subject=values["--subject"], body_file=values.get("--body-file"),
+        handler=_send,
+    )
 
 
 def _add_send(commands: argparse._SubParsersAction) -> None:
