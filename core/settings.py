@@ -103,7 +103,10 @@ class Setting:
             raise SettingError(self.key, text, "must be true or false")
         if self.kind == "int":
             stripped = text.strip()
-            if not stripped.lstrip("-").isdigit():
+            # ASCII digits only: int() also accepts other scripts' digits,
+            # and str.isdigit() accepts superscripts that int() rejects.
+            digits = stripped[1:] if stripped.startswith("-") else stripped
+            if not digits or not (digits.isascii() and digits.isdigit()):
                 raise SettingError(
                     self.key, text, f"must be a whole number from {self.minimum} to {self.maximum}"
                 )

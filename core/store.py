@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,7 @@ class LoadResult:
         self.problem = problem
         self.kept_copy = kept_copy
         self.invalid: list[SettingError] = []
+        self.unknown: list[str] = []
         self.notes: list[str] = []
 
 
@@ -90,7 +92,20 @@ def _timestamp() -> str:
 
 
 def _keep_aside(path: Path, *, move: bool) -> Path:
-    """Keep ``path`` under a ``.corrupt-<timestamp>`` name that does not exist yet."""
+    """Keep ``path`` under a ``.corrupt-<timestamp>`` name that does not exist yet.
+
+    A copy (``move=False``) whose content an earlier copy already keeps is
+    not made again: that earlier copy is returned, so reading the same
+    invalid file many times leaves one copy.
+    """
+    if not move:
+        content = path.read_bytes()
+        for earlier in sorted(path.parent.glob(f"{path.name}.corrupt-*")):
+            try:
+                if earlier.read_bytes() == content:
+                    return earlier
+            except OSError:
+                continue
     stem = f"{path.name}.corrupt-{_timestamp()}"
     target = path.with_name(stem)
     counter = 1
@@ -157,6 +172,10 @@ def load_settings(
     document = _migrate(document)
     loaded = Settings()
     invalid: list[SettingError] = []
+    sections = {setting.section for setting in declared.SETTINGS}
+    for name in sorted(sections):
+        if name in document and not isinstance(document[name], dict):
+            invalid.append(SettingError(name, document[name], f"must be a table: write it as [{name}]"))
     for setting in declared.SETTINGS:
         section = document.get(setting.section)
         if not isinstance(section, dict) or setting.name not in section:
@@ -170,19 +189,67 @@ def load_settings(
             invalid.append(error)
 
     result = LoadResult(loaded, path, exists=True)
+    unknown = _unknown_keys(document, sections)
+    if unknown:
+        result.unknown = unknown
+        result.notes.append(
+            "The settings file contains keys alertmail does not know, which are ignored: "
+            + ", ".join(unknown)
+            + ". Check them for typing errors; 'alertmail config show' lists the known keys."
+        )
     schema = document.get("schema", SCHEMA_VERSION)
     if isinstance(schema, int) and schema > SCHEMA_VERSION:
         result.notes.append(
             f"The settings file was written by a newer alertmail (schema {schema}); "
             "settings this version does not know are kept as they are."
         )
-    if not keep_aside and invalid:
+    if not keep_aside:
         result.invalid.extend(invalid)
-        details = "; ".join(str(error) for error in invalid)
-        result.problem = f"The settings file {path} contains invalid values, read as defaults: {details}."
+        parts = list(result.notes)
+        if invalid:
+            details = "; ".join(str(error) for error in invalid)
+            parts.insert(0, f"The settings file {path} contains invalid values, read as defaults: {details}.")
+        result.problem = " ".join(parts) or None
         return result
     _report_invalid(result, invalid)
     return result
+
+
+def _unknown_keys(document: dict[str, Any], sections: set[str]) -> list[str]:
+    """Return the dotted keys of ``document`` that no setting declares.
+
+    Only the newest schema's own file is checked: a file from a newer
+    alertmail may hold keys this version cannot know.
+    """
+    schema = document.get("schema", SCHEMA_VERSION)
+    if isinstance(schema, int) and schema > SCHEMA_VERSION:
+        return []
+    known = set(declared.keys())
+    unknown = []
+    for name, value in document.items():
+        if name == "schema":
+            continue
+        if name not in sections:
+            unknown.append(name)
+            continue
+        if isinstance(value, dict):
+            unknown.extend(f"{name}.{key}" for key in value if f"{name}.{key}" not in known)
+    return unknown
+
+
+def servers_with_invalid_values(result: LoadResult) -> dict[str, list[SettingError]]:
+    """Return, per server, the invalid stored values that were replaced by defaults.
+
+    A server whose stored settings were invalid must not be used for
+    sending with defaults in their place: "ssl" read as security "none"
+    would send the password in plain text.
+    """
+    found: dict[str, list[SettingError]] = {}
+    for error in result.invalid:
+        section = error.key.partition(".")[0]
+        if section in declared.SERVERS:
+            found.setdefault(section, []).append(error)
+    return found
 
 
 def finish_checks(result: LoadResult) -> LoadResult:
@@ -235,8 +302,15 @@ def _document_for_update(path: Path):
     return document
 
 
-def render_settings(settings: Settings, path: Path | None = None) -> str:
-    """Return the text the settings file would have after saving ``settings``."""
+def render_settings(
+    settings: Settings, path: Path | None = None, *, only_keys: Iterable[str] | None = None
+) -> str:
+    """Return the text the settings file would have after saving ``settings``.
+
+    With ``only_keys``, only those keys are written and every other value
+    stays as it is in the file, also one changed by another program since
+    ``settings`` was read.
+    """
     import tomlkit
 
     path = path or config_path()
@@ -246,9 +320,14 @@ def render_settings(settings: Settings, path: Path | None = None) -> str:
         # A file from a newer alertmail keeps its version, so that version
         # still recognizes its own layout.
         document["schema"] = SCHEMA_VERSION
+    selected = set(only_keys) if only_keys is not None else None
     for setting in declared.SETTINGS:
+        if selected is not None and setting.key not in selected:
+            continue
         table = document.get(setting.section)
-        if table is None:
+        if not isinstance(table, dict):
+            # A missing table, or a value where the table belongs (kept in the
+            # .corrupt copy made when the file was read).
             table = tomlkit.table()
             document[setting.section] = table
         value = settings[setting.key]
@@ -257,10 +336,18 @@ def render_settings(settings: Settings, path: Path | None = None) -> str:
     return tomlkit.dumps(document)
 
 
-def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Write ``settings`` to the settings file atomically, keeping comments."""
+def save_settings(
+    settings: Settings, path: Path | None = None, *, only_keys: Iterable[str] | None = None
+) -> Path:
+    """Write ``settings`` to the settings file atomically, keeping comments.
+
+    ``only_keys`` limits the write to those keys, as ``render_settings`` does.
+    A settings file that is a symbolic link stays one: its target is replaced.
+    """
     path = path or config_path()
-    text = render_settings(settings, path)
+    if path.is_symlink():
+        path = path.resolve()
+    text = render_settings(settings, path, only_keys=only_keys)
     _write_atomically(path, text.encode("utf-8"))
     log.info("settings saved to %s", path)
     return path

@@ -200,8 +200,24 @@ def check_address_syntax(key: str, address: str) -> str:
             test_environment=True,
         )
     except EmailNotValidError as error:
+        local, _, domain = address.rpartition("@")
+        if local and _LABEL.match(domain) and _is_valid_local_part(local):
+            # A one-label domain such as root@localhost or ops@mailhost is
+            # valid on an internal relay, though not on the Internet.
+            return address
         raise SettingError(key, address, f"not a valid e-mail address: {error}") from None
     return address
+
+
+def _is_valid_local_part(local: str) -> bool:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(f"{local}@example.com", check_deliverability=False, allow_smtputf8=True,
+                       allow_quoted_local=True)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def format_mailbox(name: str, address: str) -> str:

@@ -252,3 +252,76 @@ def test_newer_schema_noted():
     result = store.load_settings()
     assert result.settings["primary.host"] == "relay.example.com"
     assert "newer alertmail (schema 7)" in result.problem
+
+
+def test_invalid_file_copied_once():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'schema = 1\n[primary]\nport = 70000\n')
+    for _ in range(5):
+        store.load_settings()
+    copies = [entry.name for entry in path.parent.iterdir() if ".corrupt-" in entry.name]
+    assert len(copies) == 1
+
+
+def test_unknown_keys_reported():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('schema = 1\n[primary]\nhost = "relay.example.com"\nsecurty = "tls"\n[extra]\nx = 1\n')
+    result = store.load_settings()
+    assert result.unknown == ["primary.securty", "extra"]
+    assert "primary.securty" in result.problem
+    assert "typing errors" in result.problem
+
+
+def test_value_in_place_of_table_is_invalid_and_replaced_on_save():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    original = b'schema = 1\nmailer = "off"\n[primary]\nhost = "relay.example.com"\n'
+    path.write_bytes(original)
+    result = store.load_settings()
+    assert [error.key for error in result.invalid] == ["mailer"]
+    assert result.kept_copy.read_bytes() == original
+    store.save_settings(result.settings)
+    assert tomllib.loads(path.read_text())["mailer"]["send_interval_s"] == 20
+
+
+def test_servers_with_invalid_values():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('schema = 1\n[primary]\nhost = "relay.example.com"\nsecurity = "ssl"\n[general]\nfrom_name = 3\n')
+    result = store.load_settings()
+    invalid = store.servers_with_invalid_values(result)
+    assert list(invalid) == ["primary"]
+    assert invalid["primary"][0].key == "primary.security"
+
+
+def test_only_keys_keeps_other_values_on_disk():
+    store.save_settings(filled_settings())
+    stale = store.load_settings().settings
+    fresh = store.load_settings().settings
+    fresh["primary.port"] = 2525
+    store.save_settings(fresh)
+
+    stale["primary.timeout_s"] = 9
+    store.save_settings(stale, only_keys=["primary.timeout_s"])
+
+    document = tomllib.loads(store.config_path().read_text())
+    assert document["primary"]["port"] == 2525
+    assert document["primary"]["timeout_s"] == 9
+
+
+def test_symlinked_file_stays_a_link(tmp_path):
+    target = tmp_path / "shared" / "alertmail.toml"
+    target.parent.mkdir()
+    target.write_text('schema = 1\n[primary]\nhost = "relay.example.com"\n')
+    link = store.config_path()
+    link.parent.mkdir(parents=True)
+    link.symlink_to(target)
+
+    model = store.load_settings().settings
+    model["primary.port"] = 587
+    store.save_settings(model)
+
+    assert link.is_symlink()
+    assert tomllib.loads(target.read_text())["primary"]["port"] == 587

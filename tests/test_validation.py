@@ -226,3 +226,23 @@ def test_recipient_validation_never_crashes(text):
     else:
         for entry in model["general.errors_to"]:
             assert "\r" not in entry and "\n" not in entry
+
+
+@pytest.mark.parametrize("address", ["root@localhost", "ops@mailhost"])
+def test_one_label_domain_accepted(address):
+    model = Settings()
+    model["general.errors_to"] = address
+    assert model["general.errors_to"] == [address]
+
+
+@pytest.mark.parametrize("address", ["root@-bad", "a b@localhost", "root@local_host"])
+def test_one_label_domain_still_checked(address):
+    with pytest.raises(SettingError):
+        Settings()["general.errors_to"] = address
+
+
+@pytest.mark.parametrize("text", ["²", "--5", "٣", "1_000", "0x19", ""])
+def test_port_text_non_ascii_digits_rejected(text):
+    with pytest.raises(SettingError) as raised:
+        settings.setting("primary.port").parse(text)
+    assert "whole number from 1 to 65535" in raised.value.reason
