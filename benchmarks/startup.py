@@ -10,9 +10,15 @@ Each run starts a fresh process and measures two things:
 
 Baseline and alertmail runs alternate, and the one that goes first in a pair
 alternates too, so that noise on the machine hits both. One warm-up pair is
-run and not counted. Both run with this interpreter, in one temporary set of
-XDG folders. That set contains a settings file with both servers filled in,
-and their passwords in a file-backed keyring.
+run and not counted. Both run in one temporary set of XDG folders. That set
+contains a settings file with both servers filled in, and their passwords in
+a file-backed keyring.
+
+Both run with the interpreter of a virtual environment that contains a
+regular ``pip install`` of the repository's ``HEAD`` commit (see
+``benchenv.py``), as users install alertmail, with bytecode caching on.
+``--python current`` runs this interpreter and the alertmail it imports
+instead, with bytecode cached in the temporary folder.
 
 Run ``python benchmarks/startup.py --help`` for the options.
 """
@@ -33,7 +39,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import importtime  # noqa: E402 (a module beside this script)
+import benchenv  # noqa: E402 (a module beside this script)
+import importtime  # noqa: E402
 import machine  # noqa: E402
 
 TIME_TARGET = 1.10
@@ -114,9 +121,16 @@ def prepare_home(root: Path) -> dict[str, str]:
     return variables
 
 
-def child_environment(home: Mapping[str, str], display: str | None) -> dict[str, str]:
-    """Return the environment of a benchmarked process."""
-    env = dict(os.environ)
+def child_environment(
+    home: Mapping[str, str], display: str | None, pycache_prefix: Path | None = None
+) -> dict[str, str]:
+    """Return the environment of a benchmarked process.
+
+    Bytecode caching is on even when PYTHONDONTWRITEBYTECODE is set here,
+    because an installed program runs from cached bytecode. With
+    ``pycache_prefix`` the bytecode is cached there.
+    """
+    env = benchenv.child_environment(os.environ, pycache_prefix=pycache_prefix)
     env.update(home)
     env["ALERTMAIL_BENCH_FIRST_FRAME"] = "1"
     env["ALERTMAIL_BENCH_QUIT"] = "1"
@@ -275,6 +289,12 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="run on this X display with the xcb platform instead of offscreen")
     parser.add_argument("--check", action="store_true",
                         help="exit with status 1 when a target is missed")
+    parser.add_argument("--python", choices=("install", "current"), default="install",
+                        help="run both programs with a virtual environment holding a regular install "
+                             "of HEAD, created or updated in --venv, or with this interpreter and the "
+                             "alertmail it imports (default: %(default)s)")
+    parser.add_argument("--venv", type=Path, default=benchenv.DEFAULT_VENV,
+                        help="folder of the benchmark's virtual environment (default: %(default)s)")
     parser.add_argument("--entry", choices=("entry-point", "module"), default="entry-point",
                         help="start alertmail by calling alertmail.gui.app:main as the console script "
                              "does, or with python -m alertmail.gui.app (default: %(default)s)")
@@ -295,23 +315,36 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print its results; return the exit status."""
     options = parse_arguments(argv)
-    baseline = [sys.executable, str(BARE_DIALOG)]
+    if options.python == "current":
+        python = sys.executable
+        source = f"this interpreter's alertmail, working tree of {benchenv.head_commit()[:12]}"
+    else:
+        try:
+            installed, commit = benchenv.prepare(options.venv)
+        except benchenv.BenchEnvError as error:
+            print(f"benchmark failed: {error}", file=sys.stderr)
+            return 2
+        python = str(installed)
+        source = f"a regular install of commit {commit[:12]} in {options.venv}"
+    baseline = [python, str(BARE_DIALOG)]
     if options.baseline_twice:
         commands = {"baseline": baseline, "baseline-2": baseline}
     elif options.entry == "module":
-        commands = {"baseline": baseline, "alertmail": [sys.executable, "-m", "alertmail.gui.app"]}
+        commands = {"baseline": baseline, "alertmail": [python, "-m", "alertmail.gui.app"]}
     else:
-        commands = {"baseline": baseline, "alertmail": [sys.executable, "-c", ENTRY_POINT_CODE]}
+        commands = {"baseline": baseline, "alertmail": [python, "-c", ENTRY_POINT_CODE]}
     baseline_name, candidate_name = commands
 
     print(machine.describe())
+    print(f"interpreter: {python} ({source})")
     for name, command in commands.items():
         print(f"{name}: {' '.join(command)}")
     print(f"platform: {'xcb on ' + options.display if options.display else 'offscreen'}; "
           f"{options.runs} counted pairs after 1 warm-up pair")
 
     with tempfile.TemporaryDirectory(prefix="alertmail-bench-") as root:
-        env = child_environment(prepare_home(Path(root)), options.display)
+        pycache_prefix = Path(root) / "pycache" if options.python == "current" else None
+        env = child_environment(prepare_home(Path(root)), options.display, pycache_prefix)
         try:
             samples = run_pairs(commands, env, options.runs, options.timeout)
         except RunError as error:
