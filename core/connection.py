@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from .errors import ConnectFailure, DeliveryCancelled, Step
+from .errors import ConnectFailure, DeliveryCancelled, Step, seconds_text
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ def resolve(
         raise ConnectFailure(
             step,
             f"the {role}host name {host} could not be resolved within "
-            f"{deadline.seconds:g} seconds: the name lookup did not finish",
+            f"{seconds_text(deadline.seconds)}: the name lookup did not finish",
             server=server,
         )
 
@@ -338,7 +338,7 @@ def _connect_failure(
     tried = f"{count} addresses" if count > 1 else "its address"
     if len(failures) < count:
         detail = (
-            f"no connection to {host} port {port} within {deadline.seconds:g} seconds "
+            f"no connection to {host} port {port} within {seconds_text(deadline.seconds)} "
             f"(tried {tried}); the server may be down, or a firewall drops the traffic"
         )
     elif all(isinstance(error, ConnectionRefusedError) or error.errno == errno.ECONNREFUSED

@@ -10,6 +10,11 @@ from __future__ import annotations
 import enum
 
 
+def seconds_text(seconds: float) -> str:
+    """Return a duration for a message: "1 second", "2.5 seconds"."""
+    return "1 second" if seconds == 1 else f"{seconds:g} seconds"
+
+
 class AlertmailError(Exception):
     """Base class of every error alertmail raises on purpose."""
 

@@ -22,7 +22,7 @@ from .connection import (
     peer_address,
     resolve,
 )
-from .errors import ConnectFailure, DeliveryError, SettingError, Step
+from .errors import ConnectFailure, DeliveryError, SettingError, Step, seconds_text
 from .settings import ServerSettings
 from .transcript import Transcript
 
@@ -99,7 +99,7 @@ class _PopLogin:
             raise self._rejected(verb, text) from None
         except TimeoutError:
             raise self.fail(
-                f"{self.where} did not reply within {self.server.timeout_s} seconds"
+                f"{self.where} did not reply within {seconds_text(self.server.timeout_s)}"
             ) from None
         except OSError as error:
             raise self.fail(f"the connection to {self.where} failed ({error})") from None
@@ -127,7 +127,7 @@ class _PopLogin:
             raise self.fail(f"{self.where} rejected the session in its greeting", text) from None
         except TimeoutError:
             raise self.fail(
-                f"{self.where} sent no greeting within {deadline.seconds:g} seconds"
+                f"{self.where} sent no greeting within {seconds_text(deadline.seconds)}"
             ) from None
         except OSError as error:
             raise self.fail(f"the connection to {self.where} failed ({error})") from None

@@ -43,8 +43,11 @@ def _backend():
     import keyring
     from keyring.backends import fail
 
+    from keyring.backends import null
+
     backend = keyring.get_keyring()
-    if isinstance(backend, fail.Keyring):
+    # The null backend accepts a password and forgets it at once.
+    if isinstance(backend, (fail.Keyring, null.Keyring)):
         raise NoKeyringBackendError(_NO_BACKEND)
     if getattr(backend, "backends", None) == []:
         # A chainer with nothing to chain behaves like no backend at all.

@@ -41,8 +41,8 @@ RESERVED_MNEMONICS = {"dialog": "ocahd", "server": "twl"}
 class Setting:
     """One setting: where it lives in the file, what it accepts, how it is shown.
 
-    ``kind`` is one of ``bool``, ``int``, ``text``, ``host``, ``address``,
-    ``recipients`` and ``choice``. ``label`` carries the dialog's mnemonic as
+    ``kind`` is one of ``bool``, ``int``, ``text``, ``username`` (text kept
+    exactly as typed), ``host``, ``address``, ``recipients`` and ``choice``. ``label`` carries the dialog's mnemonic as
     an ``&``; ``help`` is the tooltip and the help text.
     """
 
@@ -139,6 +139,13 @@ def _validate_text(setting: Setting, value: Any) -> str:
     return validation.reject_line_breaks(setting.key, value).strip()
 
 
+def _validate_username(setting: Setting, value: Any) -> str:
+    # Not trimmed: a user name may hold any character, spaces included.
+    if not isinstance(value, str):
+        raise SettingError(setting.key, value, "must be text")
+    return validation.reject_line_breaks(setting.key, value)
+
+
 def _validate_host(setting: Setting, value: Any) -> str:
     if not isinstance(value, str):
         raise SettingError(setting.key, value, "must be a host name or address")
@@ -171,6 +178,7 @@ _VALIDATORS: dict[str, Callable[[Setting, Any], Any]] = {
     "bool": _validate_bool,
     "int": _validate_int,
     "text": _validate_text,
+    "username": _validate_username,
     "host": _validate_host,
     "address": _validate_address,
     "recipients": _validate_recipients,
@@ -220,7 +228,7 @@ def _server_settings(server: str) -> list[Setting]:
             choices=AUTH_CHOICES,
         ),
         Setting(
-            f"{server}.username", "text", "", "Userna&me:",
+            f"{server}.username", "username", "", "Userna&me:",
             "User name for SMTP AUTH or the POP login. Any characters are allowed; "
             "they are sent as UTF-8.",
         ),

@@ -24,7 +24,7 @@ from .connection import (
     peer_address,
     resolve,
 )
-from .errors import ConnectFailure, DeliveryError, Step
+from .errors import ConnectFailure, DeliveryError, Step, seconds_text
 from .pop import login_before_send
 from .settings import ServerSettings
 from .smtp_auth import PasswordSource, authenticate, choose_mechanism, read_password
@@ -57,7 +57,7 @@ def wire_failure(
     if error.kind == "cancelled":
         return cancelled_error(step, server.name)
     if error.kind == "timeout":
-        detail = f"no reply from the server within {server.timeout_s} seconds"
+        detail = f"no reply from the server within {seconds_text(server.timeout_s)}"
     elif error.kind == "closed":
         detail = "the server closed the connection"
         if error.detail:
@@ -179,7 +179,7 @@ class _Opener:
     def _greeting_failure(self, error: WireError, deadline: Deadline) -> DeliveryError:
         server = self.server
         if error.kind == "timeout":
-            detail = f"no SMTP greeting came back within {deadline.seconds:g} seconds"
+            detail = f"no SMTP greeting came back within {seconds_text(deadline.seconds)}"
             if server.security != "tls":
                 detail += (
                     "; a server that expects TLS from the first byte waits silently like this, "

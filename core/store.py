@@ -163,7 +163,8 @@ def load_settings(
         log.warning("settings file %s could not be read (%s); kept as %s", path, error, kept)
         problem = (
             f"The settings file {path} could not be read ({error}). It was kept as "
-            f"{kept.name}, and the default settings are shown. Nothing is saved until you save."
+            f"{kept.name}, and the default settings are in use. The file is written again "
+            "only when settings are saved."
         )
         return LoadResult(Settings(), path, exists=False, problem=problem, kept_copy=kept)
     except OSError as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from . import validation
-from .errors import ConnectionLost, DeliveryCancelled, DeliveryError, SettingError, Step
+from .errors import ConnectionLost, DeliveryCancelled, DeliveryError, SettingError, Step, seconds_text
 from .messages import RECIPIENT_KEYS, OutgoingMessage, ascii_domain, message_bytes
 from .settings import ServerSettings
 from .smtp_connect import Session, wire_failure
@@ -171,7 +171,7 @@ class Transaction:
         failure = wire_failure(ConnectionLost, step, error, self.server)
         if data_sent and error.kind in ("timeout", "closed"):
             if error.kind == "timeout":
-                what = f"no reply after the message data within {self.server.timeout_s} seconds"
+                what = f"no reply after the message data within {seconds_text(self.server.timeout_s)}"
             else:
                 what = "the server closed the connection after the message data, before its reply"
             detail = f"{what}; the server may have accepted the message"

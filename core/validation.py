@@ -172,6 +172,10 @@ def parse_mailbox(key: str, text: str) -> tuple[str, str]:
 
     reject_line_breaks(key, text)
     entry = text.strip()
+    if "<" not in entry and '"' not in entry and len(entry.split()) > 1 and entry.count("@") > 1:
+        raise SettingError(
+            key, text, "separate the addresses with commas or semicolons, not with spaces"
+        )
     found = [pair for pair in email.utils.getaddresses([entry]) if pair[1]]
     if len(found) > 1:
         raise SettingError(key, text, "enter one address here")

@@ -104,3 +104,12 @@ def test_backend_name_names_the_backend():
 def test_unknown_server_rejected():
     with pytest.raises(ValueError):
         secrets.read_password("tertiary")
+
+
+def test_null_backend_counts_as_none():
+    from keyring.backends import null
+
+    keyring.set_keyring(null.Keyring())
+    assert secrets.backend_name() is None
+    with pytest.raises(NoKeyringBackendError):
+        secrets.store_password("primary", "S3cret!")

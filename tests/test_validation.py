@@ -246,3 +246,16 @@ def test_port_text_non_ascii_digits_rejected(text):
     with pytest.raises(SettingError) as raised:
         settings.setting("primary.port").parse(text)
     assert "whole number from 1 to 65535" in raised.value.reason
+
+
+def test_space_separated_addresses_explained():
+    with pytest.raises(SettingError) as raised:
+        Settings()["general.errors_to"] = "a@example.com b@example.com"
+    assert raised.value.value == "a@example.com b@example.com"
+    assert "commas or semicolons" in raised.value.reason
+
+
+def test_username_kept_as_typed():
+    model = Settings()
+    model["primary.username"] = " bob "
+    assert model["primary.username"] == " bob "
