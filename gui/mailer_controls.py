@@ -240,7 +240,7 @@ class MailerControls(QWidget):
             self.message.emit("The queue had no message to send.", False)
         else:
             problem = bool(report.reason or report.kept or report.failed)
-            self.message.emit(f"Send now: {report.summary()}", problem)
+            self.message.emit(f"Send now: {report.summary()}.", problem)
 
     @Slot(str)
     def _on_batch_failed(self, reason: str) -> None:

@@ -28,12 +28,12 @@ log = logging.getLogger(__name__)
 COLUMNS = (
     ("State", "state"),
     ("Kind", "kind"),
-    ("From", "sender"),
     ("Recipients", "recipients"),
     ("Subject", "subject"),
     ("Attempts", "attempts"),
     ("Last error", "last_error"),
     ("Queued at", "queued_at"),
+    ("From", "sender"),
 )
 # The columns an administrator may edit, and the update_fields argument of each.
 EDITABLE = {"sender": "sender", "recipients": "to", "subject": "subject"}

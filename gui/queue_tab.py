@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 REFRESH_MS = 1000
 HIDDEN_COUNT_TICKS = 5
 BUSY_TIMEOUT_S = 1.0
-MAX_COLUMN_WIDTH = 240
+# Widest column after fitting to the contents; longer texts are elided and shown in full in a tooltip.
+MAX_COLUMN_WIDTH = 220
 
 TABLE_HELP = (
     "The messages waiting to be sent or parked as failed, oldest first. Double-click the From, "
@@ -107,7 +108,10 @@ class QueueTab(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().setVisible(False)
+        rows = self.table.verticalHeader()
+        rows.setVisible(False)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)

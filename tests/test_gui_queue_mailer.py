@@ -60,7 +60,7 @@ def test_send_now_delivers_without_mailer(qtbot, smtp_server):
     ]
     qtbot.waitUntil(lambda: table_ids(tab) == [], timeout=5000)
     assert states() == ["sent", "sent"]
-    assert tab.message.text() == "Send now: batch through the primary server: 2 sent, 0 kept, 0 failed"
+    assert tab.message.text() == "Send now: batch through the primary server: 2 sent, 0 kept, 0 failed."
     assert tab.controls.send_now_button.isEnabled()
     assert dialog.tab_widget.tabText(dialog.tab_widget.indexOf(tab)) == "&Queue (0)"
 

@@ -42,7 +42,7 @@ def test_table_lists_pending_messages(qtbot):
     dialog, tab = open_queue_tab(qtbot, settings)
 
     assert [title for title, _ in COLUMNS] == [
-        "State", "Kind", "From", "Recipients", "Subject", "Attempts", "Last error", "Queued at",
+        "State", "Kind", "Recipients", "Subject", "Attempts", "Last error", "Queued at", "From",
     ]
     assert table_ids(tab) == [first, second, failed]
     assert column_texts(tab, "State") == ["queued", "queued", "failed"]
