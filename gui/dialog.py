@@ -393,8 +393,14 @@ class EmailOptionsDialog(QDialog):
         if self._working != self._saved or self._file_outdated:
             from alertmail.core.store import save_settings
 
+            # Only the changed keys are written, so a value that another
+            # program (or Start and Stop mailer) saved meanwhile stays. A file
+            # whose invalid values loaded as defaults is written whole.
+            changed = None
+            if not self._file_outdated:
+                changed = [key for key in self._working if self._working[key] != self._saved[key]]
             try:
-                save_settings(self._working)
+                save_settings(self._working, only_keys=changed)
             except ConfigFileError as error:
                 log.error("settings could not be saved: %s", error)
                 self._show_message("settingsErrorBox", f"The settings were not saved: {error}")
@@ -468,23 +474,29 @@ class EmailOptionsDialog(QDialog):
     def write_setting_now(self, key: str, value: Any) -> str | None:
         """Save ``key`` = ``value`` in the settings file at once; return why it failed, or ``None``.
 
-        The file is read again and only ``key`` changes in it, so no other
-        unsaved edit of the form is saved. The saved and working copies of
-        ``key`` follow, so no other edit is lost either. A file that cannot
-        be read, or that contains invalid values, is left as it is.
+        Only ``key`` is written: every other value in the file stays as it
+        is, and no other unsaved edit of the form is saved. The saved and
+        working copies of ``key`` follow, so no other edit is lost either. A
+        file that does not parse is left as it is.
         """
-        from alertmail.core.store import load_settings, save_settings
+        import tomllib
 
+        from alertmail.core.store import config_path, save_settings
+
+        path = config_path()
         try:
-            current = load_settings(keep_aside=False)
-        except ConfigFileError as error:
-            return str(error)
-        if current.problem:
-            return f"{current.problem} Fix the file, or press Apply to save this dialog's settings first."
-        settings = current.settings
-        settings[key] = value
+            if path.exists():
+                tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            log.warning("setting %s not saved: the settings file %s could not be read: %s", key, path, error)
+            return (
+                f"the settings file {path} could not be read ({error}). Fix the file, "
+                "or press Apply to save this dialog's settings first."
+            )
+        values = self._saved.copy()
+        values[key] = value
         try:
-            save_settings(settings)
+            save_settings(values, only_keys=[key])
         except ConfigFileError as error:
             log.error("setting %s could not be saved: %s", key, error)
             return f"the settings file could not be written: {error}"

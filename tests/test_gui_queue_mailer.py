@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -165,19 +168,49 @@ def test_start_with_running_mailer_starts_none(qtbot, tmp_path, processes):
     assert status_text(tab).startswith("The mailer is running")
 
 
-def test_start_rejected_for_invalid_file(qtbot):
+def test_start_keeps_invalid_value_in_file(qtbot, processes):
     dialog, tab = open_queue_tab(qtbot, queue_settings(**{"mailer.enabled": False}))
     path = config_path()
-    path.write_text(path.read_text().replace("send_interval_s = 20", "send_interval_s = 0"))
+    path.write_text(path.read_text().replace("send_interval_s = 20", "send_interval_s = 0  # typed by hand"))
+
+    click(qtbot, dialog, "startMailerButton")
+    processes.append(tab.controls.mailer_process)
+
+    text = path.read_text()
+    assert "send_interval_s = 0  # typed by hand" in text
+    assert "enabled = true" in text.split("[mailer]")[1].split("[")[0]
+    assert dialog.saved_settings["mailer.enabled"] is True
+
+
+def test_start_rejected_for_unreadable_file(qtbot):
+    dialog, tab = open_queue_tab(qtbot, queue_settings(**{"mailer.enabled": False}))
+    path = config_path()
+    path.write_text(path.read_text() + "\n[mailer\n")
     before = path.read_bytes()
 
     click(qtbot, dialog, "startMailerButton")
 
     assert path.read_bytes() == before
     assert tab.controls.mailer_process is None
-    assert tab.message.text().startswith("The mailer was not started: ")
-    assert "mailer.send_interval_s" in tab.message.text()
+    assert tab.message.text().startswith(f"The mailer was not started: the settings file {path} could not be read")
     assert dialog.saved_settings["mailer.enabled"] is False
+    assert tab.controls.start_button.isEnabled()
+
+
+def test_apply_keeps_enabled_set_elsewhere(qtbot):
+    dialog, tab = open_queue_tab(qtbot, queue_settings())
+    result = subprocess.run(
+        [sys.executable, "-m", "alertmail.core.cli", "config", "set", "mailer.enabled", "false"],
+        capture_output=True, timeout=60, env=dict(os.environ),
+    )
+    assert result.returncode == 0, result.stderr
+    set_field(dialog, "general.from_name", "NOC")
+
+    click(qtbot, dialog, "applyButton")
+
+    on_file = load_settings().settings
+    assert on_file["general.from_name"] == "NOC"
+    assert on_file["mailer.enabled"] is False
 
 
 def test_restore_defaults_keeps_enabled(qtbot):
