@@ -90,7 +90,7 @@ def stored(message_id: int) -> QueuedMessage:
         return queue.get(message_id)
 
 
-def stored_path() -> Path:
+def queue_path() -> Path:
     """Return the path of the queue database."""
     with Queue() as queue:
         return queue.path

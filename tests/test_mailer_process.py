@@ -22,7 +22,7 @@ from mailer_support import (
     run_cli,
     sample_status,
     stored,
-    stored_path,
+    queue_path,
     wait_until,
     write_settings,
 )
@@ -205,7 +205,7 @@ def test_locked_queue_does_not_stop_mailer(smtp_server, monkeypatch):
 
     with MailerThread() as running:
         wait_until(lambda: "mailer started" in mail_log(), PROCESS_WAIT_S, "the mailer's start")
-        blocker = sqlite3.connect(stored_path(), isolation_level=None)
+        blocker = sqlite3.connect(queue_path(), isolation_level=None)
         try:
             blocker.execute("BEGIN EXCLUSIVE")
             wait_until(lambda: "the queue could not be used" in mail_log(), PROCESS_WAIT_S, "a failed batch")
