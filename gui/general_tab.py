@@ -177,7 +177,7 @@ class GeneralTab(QWidget):
             self.delete_log()
 
     def delete_log(self) -> None:
-        """Delete the mail log and its rotated copies, and say what was deleted."""
+        """Delete the mail log and its rotated copies, and show what was deleted."""
         from alertmail.core.maillog import delete_log, log_path
 
         try:

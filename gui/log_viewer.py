@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def read_log(path: Path) -> tuple[str, str]:
     """Return ``(text, note)``: the log's content and a sentence about it.
 
-    ``text`` is empty when there is no log file; ``note`` then says so.
+    ``text`` is empty when there is no log file, and ``note`` then tells the user.
     Bytes that are not UTF-8 are shown as replacement characters.
     """
     try:

@@ -1,9 +1,9 @@
 """The mailer's status line and its Start mailer, Stop mailer and Send now buttons.
 
-Start and Stop mailer save ``mailer.enabled`` in the settings file at once,
-through the dialog, so they never save or drop another unsaved edit. Send
-now asks a running mailer to send at once, or, without one, sends one batch
-from a worker thread of this dialog.
+Start and Stop mailer save ``mailer.enabled`` alone in the settings file at
+once, through the dialog, so they never save or drop another unsaved edit.
+Send now requests a batch from a running mailer, or, without one, sends one
+batch from a worker thread of this dialog.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ STOPPED_HELP = "The mailer is stopped: press Start mailer to send again."
 
 
 class SettingsHost(Protocol):
-    """What the controls need from the dialog: the saved settings, and saving one key at once."""
+    """The dialog's interface to the controls: its saved settings, and saving one key at once."""
 
     @property
     def saved_settings(self) -> Settings: ...
