@@ -50,12 +50,44 @@ def _version(distribution: str) -> str:
         return "not installed"
 
 
-def describe() -> str:
-    """Return a few lines naming the CPU, cores, memory, OS, Python and PySide6."""
+# Printed by another interpreter: its Python version and PySide6-Essentials version.
+_VERSIONS_CODE = """\
+import importlib.metadata, platform
+try:
+    pyside = importlib.metadata.version("PySide6-Essentials")
+except importlib.metadata.PackageNotFoundError:
+    pyside = "not installed"
+print(platform.python_implementation(), platform.python_version())
+print(pyside)
+"""
+
+
+def _versions_of(python: str) -> tuple[str, str]:
+    """Return the Python and PySide6-Essentials versions of the interpreter ``python``."""
+    try:
+        output = subprocess.run(
+            [python, "-c", _VERSIONS_CODE], capture_output=True, text=True, check=True, timeout=60
+        ).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown", "unknown"
+    return output[0], output[1]
+
+
+def describe(python: str | None = None) -> str:
+    """Return a few lines naming the CPU, cores, memory, OS, Python and PySide6.
+
+    The versions are those of the interpreter ``python``, by default the one running this code.
+    """
+    if python is None or python == sys.executable:
+        python = sys.executable
+        python_version = f"{platform.python_implementation()} {platform.python_version()}"
+        pyside = _version("PySide6-Essentials")
+    else:
+        python_version, pyside = _versions_of(python)
     return "\n".join([
         f"CPU: {_cpu_model()}, {os.cpu_count()} cores",
         f"memory: {_memory_gib()}",
         f"OS: {_os_name()}",
-        f"Python: {platform.python_implementation()} {platform.python_version()} ({sys.executable})",
-        f"PySide6-Essentials: {_version('PySide6-Essentials')}",
+        f"Python: {python_version} ({python})",
+        f"PySide6-Essentials: {pyside}",
     ])
