@@ -12,7 +12,7 @@ import signal
 import sys
 
 from . import store
-from .errors import NoServerEnabledError, SettingError
+from .errors import ConfigFileError, NoServerEnabledError, SettingError
 from .settings import Settings
 
 log = logging.getLogger("alertmail.mailer")
@@ -22,32 +22,59 @@ class _SettingsSource:
     """Rereads the settings file before each batch, keeping the last good settings.
 
     The rereading never moves or copies the file, because the mailer may
-    catch an editor in the middle of writing it.
+    catch an editor in the middle of writing it. Each problem with the file
+    is logged once, when it first appears.
     """
 
-    def __init__(self, first: Settings, mail_log) -> None:
-        self.current = first
+    def __init__(self, first: store.LoadResult, mail_log) -> None:
+        self.current = usable_settings(first)
         self.mail_log = mail_log
-        self._problem: str | None = None
+        self._problem: str | None = first.problem
+
+    def _report(self, problem: str | None) -> None:
+        if problem and problem != self._problem:
+            log.warning("%s", problem)
+        self._problem = problem
 
     def __call__(self) -> Settings:
-        result = store.load_settings(keep_aside=False)
-        if result.problem and result.invalid == [] and result.exists:
-            # The file does not parse: keep what was read last.
-            if result.problem != self._problem:
-                log.warning("%s The settings read before stay in use.", result.problem)
-                self._problem = result.problem
+        try:
+            result = store.load_settings(keep_aside=False)
+        except ConfigFileError as error:
+            self._report(f"{error}. The settings read before stay in use.")
             return self.current
-        if result.problem and result.problem != self._problem:
-            log.warning("%s", result.problem)
-        self._problem = result.problem
-        if result.settings != self.current:
+        if result.unreadable:
+            self._report(f"{result.problem} The settings read before stay in use.")
+            return self.current
+        self._report(result.problem)
+        settings = usable_settings(result)
+        if settings != self.current:
             log.info("settings changed; the next batch uses them")
-            self.current = result.settings
+            self.current = settings
             self.mail_log.configure(
                 enabled=self.current["general.log_enabled"], verbose=self.current["general.log_verbose"]
             )
         return self.current
+
+
+def usable_settings(result: store.LoadResult) -> Settings:
+    """Return the loaded settings with every server whose stored values were invalid turned off.
+
+    An invalid value loads as its default, and a default in place of what
+    the administrator wrote may be unsafe: security "ssl" read as "none"
+    would send the password in plain text. Such a server is not used until
+    its settings are fixed; the secondary takes over as when the primary is
+    not enabled.
+    """
+    settings = result.settings.copy()
+    for server, errors in store.servers_with_invalid_values(result).items():
+        if settings[f"{server}.enabled"]:
+            settings[f"{server}.enabled"] = False
+            log.error(
+                "the %s server is not used because its settings contain invalid values (%s); "
+                "fix them in the dialog or with 'alertmail config set'",
+                server, "; ".join(str(error) for error in errors),
+            )
+    return settings
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -83,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         with Queue(max_attempts=settings["mailer.max_attempts"]) as queue:
-            mailer = Mailer(queue, _SettingsSource(settings, mail_log))
+            mailer = Mailer(queue, _SettingsSource(loaded, mail_log))
 
             def stop(signum, frame):  # noqa: ARG001 - signal handler signature
                 log.info("signal %d received, stopping", signum)

@@ -219,6 +219,7 @@ class Mailer:
         self._stopping = False
         self._cancel: CancelToken | None = None
         self._stopped_reported = False
+        self._last_reason: str | None = None
         # True while the status gives the reason the mailer is held or its last
         # batch was cut short, so the wait that follows keeps it visible.
         self._status_has_reason = False
@@ -314,8 +315,13 @@ class Mailer:
         finally:
             self._cancel = None
 
-        if not report.empty or report.reason:
+        if not report.empty:
             log.info("%s; sent %s kept %s failed %s", report.summary(), report.sent, report.kept, report.failed)
+            self._last_reason = None
+        elif report.reason and report.reason != self._last_reason:
+            # The same reason at every interval is logged once, until it changes.
+            log.warning("%s", report.reason)
+            self._last_reason = report.reason
         self.status.write("idle", report.summary() if (not report.empty or report.reason) else "the queue is empty")
         self._status_has_reason = report.reason is not None
         return report

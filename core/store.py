@@ -83,6 +83,8 @@ class LoadResult:
         self.invalid: list[SettingError] = []
         self.unknown: list[str] = []
         self.notes: list[str] = []
+        # True when the file exists but did not parse, and was left in place.
+        self.unreadable = False
 
 
 def _timestamp() -> str:
@@ -158,7 +160,9 @@ def load_settings(
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         if not keep_aside:
             problem = f"The settings file {path} could not be read ({error})."
-            return LoadResult(Settings(), path, exists=True, problem=problem)
+            unreadable = LoadResult(Settings(), path, exists=True, problem=problem)
+            unreadable.unreadable = True
+            return unreadable
         kept = _keep_aside(path, move=True)
         log.warning("settings file %s could not be read (%s); kept as %s", path, error, kept)
         problem = (
