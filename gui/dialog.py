@@ -394,8 +394,8 @@ class EmailOptionsDialog(QDialog):
             from alertmail.core.store import save_settings
 
             # Only the changed keys are written, so a value that another
-            # program (or Start and Stop mailer) saved meanwhile stays. A file
-            # whose invalid values loaded as defaults is written whole.
+            # program saved meanwhile stays. A file whose invalid values
+            # loaded as defaults is written whole.
             changed = None
             if not self._file_outdated:
                 changed = [key for key in self._working if self._working[key] != self._saved[key]]
