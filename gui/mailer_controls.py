@@ -215,7 +215,7 @@ class MailerControls(QWidget):
         if mailer_running():
             self._request_send_now()
             return
-        if self.runner.start(self._host.saved_settings, self._connect_worker):
+        if self.runner.start(self._connect_worker):
             self.message.emit("Sending the queued messages\N{HORIZONTAL ELLIPSIS}", False)
             self.refresh()
 

@@ -1,9 +1,10 @@
 """Send now without a running mailer: one batch from a worker thread.
 
-``SendNowWorker`` is a QObject moved to a ``QThread``. It opens its own
-``Queue`` in that thread (an SQLite connection belongs to the thread that
-opened it), takes the ``QueueLock`` for the batch, runs ``run_batch`` and
-reports the ``BatchReport`` in a signal. Cancelling goes through the
+``SendNowWorker`` is a QObject moved to a ``QThread``. It reads the
+settings file as the mailer does, opens its own ``Queue`` in that thread
+(an SQLite connection belongs to the thread that opened it), takes the
+``QueueLock`` for the batch, runs ``run_batch`` and reports the
+``BatchReport`` in a signal. Cancelling goes through the
 dispatcher's ``CancelToken``, which shuts the socket down, so a batch
 blocked on the network ends within about a second.
 """
@@ -16,7 +17,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from alertmail.core.errors import AlertmailError
-from alertmail.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,8 @@ class SendNowWorker(QObject):
     done = Signal()
     """Emitted with no payload after ``finished`` or ``failed``; quits the thread."""
 
-    def __init__(self, settings: Settings, cancel: Any) -> None:
+    def __init__(self, cancel: Any) -> None:
         super().__init__()
-        self._settings = settings
         self._cancel = cancel
 
     @Slot()
@@ -56,19 +55,32 @@ class SendNowWorker(QObject):
             self.done.emit()
 
     def _run_locked(self) -> None:
+        from alertmail.core import store
+        from alertmail.core.cli_mailer import usable_settings
         from alertmail.core.mailer import run_batch
         from alertmail.core.queue import Queue
         from alertmail.core.queue_lock import QueueLock
         from alertmail.core.secrets import read_password
 
+        # The saved file, read as the mailer reads it: a server whose stored
+        # values are invalid is not used with defaults in their place.
+        loaded = store.load_settings(keep_aside=False)
+        if loaded.unreadable:
+            log.warning("send now: %s", loaded.problem)
+            self.failed.emit(f"{loaded.problem} Nothing was sent.")
+            return
+        settings = usable_settings(loaded)
+        if not settings["mailer.enabled"]:
+            self.failed.emit("the mailer is stopped (mailer.enabled = false); nothing was sent")
+            return
         lock = QueueLock()
         if not lock.acquire():
             self.failed.emit(MAILER_RUNNING)
             return
         try:
-            with Queue(max_attempts=self._settings["mailer.max_attempts"]) as queue:
+            with Queue(max_attempts=settings["mailer.max_attempts"]) as queue:
                 log.info("send now: one batch from the dialog")
-                report = run_batch(self._settings, queue, password_for=read_password, cancel=self._cancel)
+                report = run_batch(settings, queue, password_for=read_password, cancel=self._cancel)
         finally:
             lock.release()
         log.info("send now: %s", report.summary())
@@ -93,8 +105,8 @@ class SendNowRunner(QObject):
         """True from ``start`` until the batch's thread has finished."""
         return self._thread is not None
 
-    def start(self, settings: Settings, connect) -> bool:
-        """Start a batch with ``settings``; return False when one is already running.
+    def start(self, connect) -> bool:
+        """Start a batch with the saved settings; return False when one is already running.
 
         ``connect(worker)`` connects the worker's signals before the thread starts.
         """
@@ -107,7 +119,7 @@ class SendNowRunner(QObject):
         self._cancel = CancelToken()
         thread = QThread()
         thread.setObjectName("sendNowThread")
-        worker = SendNowWorker(settings, self._cancel)
+        worker = SendNowWorker(self._cancel)
         worker.moveToThread(thread)
         connect(worker)
         thread.started.connect(worker.run)

@@ -68,6 +68,23 @@ def test_send_now_delivers_without_mailer(qtbot, smtp_server):
     assert dialog.tab_widget.tabText(dialog.tab_widget.indexOf(tab)) == "&Queue (0)"
 
 
+def test_send_now_skips_server_with_invalid_values(qtbot, smtp_server):
+    server = smtp_server()
+    settings = queue_settings(server.port)
+    add_messages(settings, "sw1: link down")
+    dialog, tab = open_queue_tab(qtbot, settings)
+    path = config_path()
+    path.write_text(path.read_text().replace('security = "none"', 'security = "ssl"', 1))
+
+    click(qtbot, dialog, "sendNowButton")
+    qtbot.waitUntil(lambda: not tab.controls.batch_running, timeout=15000)
+
+    assert server.received == []
+    assert server.connections == 0
+    assert states() == ["queued"]
+    assert tab.message.text().startswith("Send now: nothing sent")
+
+
 def test_send_now_responsive_and_cancelled_on_close(qtbot, fault_smtp_server):
     server = fault_smtp_server("no_greeting")
     settings = queue_settings(server.port, **{"primary.timeout_s": 60})
