@@ -323,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except benchenv.BenchEnvError as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 2
-    print(machine.describe())
+    print(machine.describe(str(python)))
     print(f"SQLite: {sqlite3.sqlite_version}")
     print(f"interpreter: {python} ({source})")
 

@@ -335,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands = {"baseline": baseline, "alertmail": [python, "-c", ENTRY_POINT_CODE]}
     baseline_name, candidate_name = commands
 
-    print(machine.describe())
+    print(machine.describe(python))
     print(f"interpreter: {python} ({source})")
     for name, command in commands.items():
         print(f"{name}: {' '.join(command)}")
