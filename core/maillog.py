@@ -43,6 +43,36 @@ class _TranscriptFilter(logging.Filter):
         return True
 
 
+class _ReopeningRotatingHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file that is opened again when someone deletes or moves it.
+
+    The dialog's Delete log removes the file while the mailer runs; without
+    this, the mailer would go on writing to the deleted file.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is not None and self._file_replaced():
+            self.stream.close()
+            self.stream = None  # FileHandler opens the file again on the next write
+            _create_private(Path(self.baseFilename))
+        super().emit(record)
+
+    def _file_replaced(self) -> bool:
+        try:
+            on_disk = os.stat(self.baseFilename)
+        except FileNotFoundError:
+            return True
+        opened = os.fstat(self.stream.fileno())
+        return (on_disk.st_dev, on_disk.st_ino) != (opened.st_dev, opened.st_ino)
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` readable by its owner only, unless it exists."""
+    # The log names servers, users and recipients.
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 class MailLog:
     """A rotating log file attached to the ``alertmail`` logger while open."""
 
@@ -58,10 +88,8 @@ class MailLog:
         if self._handler is not None:
             return
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # The log names servers, users and recipients: readable by its owner only.
-        if not self.path.exists():
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-        handler = logging.handlers.RotatingFileHandler(
+        _create_private(self.path)
+        handler = _ReopeningRotatingHandler(
             self.path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         )
         handler.setFormatter(logging.Formatter(_FORMAT))
