@@ -105,3 +105,24 @@ def test_hanging_process_is_killed(bench_env: dict[str, str]):
     command = [sys.executable, "-c", "import time; time.sleep(30)"]
     with pytest.raises(startup.RunError, match="did not exit within 1 s"):
         startup.measure_once(command, bench_env, timeout_s=1)
+
+
+def test_throughput_small_run_counts_every_message(tmp_path, capsys):
+    import throughput
+
+    # The sink's count must equal the messages both sides sent, or main returns 2.
+    status = throughput.main(["--messages", "20", "--repeats", "2", "--costs"])
+
+    output = capsys.readouterr().out
+    assert status == 0
+    assert "ratio mailer/plain:" in output
+    assert "Queue.mark_sent" in output
+
+
+def test_send_module_command_line():
+    import send
+
+    command = send.alertmail_command("module", Path("body.txt"), Path("/usr/bin/python3"))
+
+    assert command[:3] == ["/usr/bin/python3", "-m", "alertmail.core.cli"]
+    assert command[3:] == ["send", "--errors", "--subject", send.SUBJECT, "--body-file", "body.txt"]

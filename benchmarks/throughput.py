@@ -235,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="alertmail-bench-throughput-") as root:
         folder = Path(root)
+        level = logging.getLogger("alertmail").level
         mail_log = None if options.no_mail_log else attach_mail_log(folder)
         expected = 2 * options.messages * options.repeats
         try:
@@ -252,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             if mail_log is not None:
                 mail_log.close()
+            logging.getLogger("alertmail").setLevel(level)
         if sink.received != expected:
             print(f"the sink accepted {sink.received} messages, {expected} expected", file=sys.stderr)
             return 2
