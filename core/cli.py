@@ -103,14 +103,16 @@ def _config_set(args: argparse.Namespace) -> int:
     except SettingError as error:
         raise UsageError(str(error)) from None
 
+    # Only this key is written: other values, valid or not, stay in the file
+    # as they are, so each invalid one can be fixed in turn.
+    store.save_settings(model, only_keys=[setting.key])
+    print(f"{setting.key} = {_toml_literal(model[setting.key])}")
     others = [error for error in result.invalid if error.key != setting.key]
     if others:
-        raise UsageError(
-            "the settings file holds other invalid values; fix them first with "
-            "'alertmail config set': " + "; ".join(str(error) for error in others)
+        _print_error(
+            "the settings file still contains invalid values: "
+            + "; ".join(str(error) for error in others)
         )
-    store.save_settings(model)
-    print(f"{setting.key} = {_toml_literal(model[setting.key])}")
     return EXIT_OK
 
 
@@ -132,6 +134,12 @@ def _config_set_password(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     password = _read_secret(f"Password for the {args.server} server: ")
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            "standard input is not valid UTF-8 text; give the password as UTF-8"
+        ) from None
     if not password:
         raise UsageError(
             "no password given on standard input; pipe it in or type it at the prompt "
@@ -151,18 +159,30 @@ def _test_email(args: argparse.Namespace) -> int:
     from . import failover, messages, secrets
     from .transcript import Transcript
 
-    model = _load().settings
+    loaded = _load()
+    model = loaded.settings
+    involved = declared.SERVERS if args.server == "auto" else (args.server,)
+    for server, errors in store.servers_with_invalid_values(loaded).items():
+        if server in involved and (args.server != "auto" or model[f"{server}.enabled"]):
+            raise UsageError(
+                f"the {server} server's settings contain invalid values, so it is not tested "
+                "with defaults in their place: " + "; ".join(str(error) for error in errors)
+            )
     try:
         outgoing = messages.build_test_messages(model, args.server)
     except SettingError as error:
         raise UsageError(str(error)) from None
 
     if args.server == "auto":
-        problems = [problem for problem in model.problems()]
+        problems = model.problems()
     else:
-        problems = [problem for problem in model.problems() if problem.key.startswith(args.server + ".")]
+        # The chosen server is tested even when it is not enabled, so check it as if it were.
+        as_enabled = model.copy()
+        as_enabled[f"{args.server}.enabled"] = True
+        problems = [problem for problem in as_enabled.problems() if problem.key.startswith(args.server + ".")]
     if problems:
         raise UsageError("; ".join(str(problem) for problem in problems))
+    skipped = [kind for kind in ("errors", "reports") if kind not in {message.kind for message in outgoing}]
 
     transcript = None
     if args.verbose:
@@ -176,9 +196,14 @@ def _test_email(args: argparse.Namespace) -> int:
         transcript=transcript,
     )
     if args.json:
-        print(json.dumps(_report_as_dict(report), indent=2, ensure_ascii=False))
+        document = _report_as_dict(report)
+        document["skipped"] = skipped
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        _print_report(report)
+        _print_report(report, explicit=args.server != "auto")
+        for kind in skipped:
+            key = messages.RECIPIENT_KEYS[kind]
+            print(f"{_KIND_TITLES[kind]}: not sent: no recipients ({key} is empty)")
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -218,8 +243,10 @@ def _report_as_dict(report) -> dict:
 _KIND_TITLES = {"errors": "Errors", "reports": "Reports/Stats"}
 
 
-def _print_report(report) -> None:
-    for failure in report.passed_over:
+def _print_report(report, *, explicit: bool = False) -> None:
+    # With one server chosen on the command line, nothing is passed over: its
+    # failure is the result, printed once below.
+    for failure in [] if explicit else report.passed_over:
         print(f"{str(failure.server).capitalize()} server passed over: {failure.describe()}")
     if report.server:
         print(f"Sent through the {report.server} server.")
@@ -285,6 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_queue.register(commands)
     cli_mailer.register(commands)
+
+    from . import cli_shortcut
+
+    cli_shortcut.register(commands)
     return parser
 
 

@@ -132,3 +132,42 @@ def test_corrupt_file_reported_by_show():
 def test_unknown_command_exit_2():
     result = run_cli("frobnicate")
     assert result.returncode == 2
+
+
+def test_set_fixes_invalid_values_one_at_a_time():
+    path = store.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('schema = 1\n[primary]\nport = 70000\ntimeout_s = 0\nhost = "relay.example.com"\n')
+
+    first = run_cli("config", "set", "primary.port", "587")
+    assert first.returncode == 0, first.stderr
+    assert "primary.timeout_s" in first.stderr
+    document = tomllib.loads(path.read_text())
+    assert document["primary"]["port"] == 587
+    assert document["primary"]["timeout_s"] == 0, "other values stay as written until fixed"
+
+    second = run_cli("config", "set", "primary.timeout_s", "30")
+    assert second.returncode == 0, second.stderr
+    assert "still contains invalid values" not in second.stderr
+    assert tomllib.loads(path.read_text())["primary"] == {"port": 587, "timeout_s": 30, "host": "relay.example.com"}
+
+
+def test_set_password_invalid_utf8_exit_2(test_keyring):
+    result = subprocess.run(
+        [sys.executable, "-m", "alertmail.core.cli", "config", "set-password", "secondary"],
+        input=b"\xff\xfe bad\n",
+        capture_output=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    assert result.returncode == 2
+    assert b"not valid UTF-8" in result.stderr
+    assert test_keyring.get_password("alertmail", "secondary") is None
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "--5"])
+def test_set_port_odd_digits_exit_2(value):
+    result = run_cli("config", "set", "--", "primary.port", value)
+    assert result.returncode == 2
+    assert "whole number from 1 to 65535" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -188,3 +188,43 @@ def test_starttls_with_test_authority_via_ssl_cert_file(smtp_server, ca_bundle):
     assert "certificate" in untrusted.stdout
     assert trusted.returncode == 0, trusted.stdout + trusted.stderr
     assert len(server.received) == 2
+
+
+def test_empty_errors_list_reported_as_not_sent(smtp_server):
+    server = smtp_server()
+    save(primary__host="127.0.0.1", primary__port=server.port, general__errors_to="")
+
+    result = run_cli("test-email")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Errors: not sent: no recipients (general.errors_to is empty)" in result.stdout
+    assert "Reports/Stats: delivered to 1 recipient" in result.stdout
+
+
+def test_disabled_secondary_without_host_exit_2():
+    save(primary__host="127.0.0.1")
+    result = run_cli("test-email", "--server", "secondary")
+    assert result.returncode == 2
+    assert "secondary.host" in result.stderr
+
+
+def test_explicit_server_failure_printed_once():
+    save(primary__host="127.0.0.1", primary__port=free_port())
+    result = run_cli("test-email", "--server", "primary")
+    assert result.returncode == 1
+    assert "passed over" not in result.stdout
+    assert result.stdout.count("was refused") == 1
+
+
+def test_invalid_stored_security_not_tested_as_default(smtp_server):
+    server = smtp_server(users={"notify@example.com": PASSWORD})
+    save(primary__host="127.0.0.1", primary__port=server.port, primary__auth="smtp",
+         primary__username="notify@example.com")
+    path = store.config_path()
+    path.write_text(path.read_text().replace('security = "none"', 'security = "ssl"', 1))
+
+    result = run_cli("test-email")
+
+    assert result.returncode == 2
+    assert "primary.security" in result.stderr
+    assert server.connections == 0
