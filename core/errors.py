@@ -87,6 +87,7 @@ class Step(enum.Enum):
     EHLO = "EHLO"
     STARTTLS = "STARTTLS"
     PASSWORD = "password"
+    TOKEN = "token request"
     POP_LOGIN = "POP login"
     AUTH = "AUTH"
     MAIL = "MAIL"
@@ -109,6 +110,7 @@ _BEFORE_MAIL = frozenset(
         Step.EHLO,
         Step.STARTTLS,
         Step.PASSWORD,
+        Step.TOKEN,
         Step.POP_LOGIN,
         Step.AUTH,
     }

@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # Server fixtures (aiosmtpd, TLS, POP3, fault-injecting servers) live in
 # tests/servers.py and are registered here as a plugin.
-pytest_plugins = ["servers"]
+pytest_plugins = ["servers", "oauth_servers"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,215 @@
+"""The settings of an OAuth 2.0 sign-in for one SMTP server, and their validation.
+
+Three identity providers are supported, each with the grant it uses:
+
+- ``microsoft365``: the client-credentials grant with a tenant id, an
+  application (client) id and a client secret.
+- ``google``: the JWT-bearer grant (RFC 7523) signed with a service-account
+  key that has domain-wide delegation, impersonating the mailbox.
+- ``other``: the client-credentials grant with a token URL, a client id, a
+  client secret and a scope.
+
+Errors name the setting key as ``<server>.oauth_<field>``. No message or
+``repr`` contains the client secret or the private key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from urllib.parse import urlsplit
+
+from .errors import SettingError
+from .validation import check_address_syntax, normalize_host, reject_line_breaks
+
+PROVIDERS = {
+    "microsoft365": "Microsoft 365",
+    "google": "Google Workspace",
+    "other": "Other provider",
+}
+
+MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
+MICROSOFT_TOKEN_URL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+GOOGLE_SCOPE = "https://mail.google.com/"
+
+# The fields a service-account key file must contain to sign a JWT-bearer assertion.
+SERVICE_ACCOUNT_FIELDS = ("type", "client_email", "private_key", "token_uri")
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceAccountKey:
+    """The fields of a Google service-account key that the JWT-bearer grant uses."""
+
+    client_email: str
+    token_uri: str
+    private_key_id: str
+    private_key: str = dataclasses.field(repr=False)
+
+
+def parse_service_account_key(text: str, source: str = "the service-account key") -> ServiceAccountKey:
+    """Parse a service-account key file's JSON text; raise ``ValueError`` naming ``source`` and the field.
+
+    ``source`` names where the text came from (a file name, or the keyring
+    entry) for the message. Messages never quote the private key.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{source} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{source} is not a JSON object, so it is not a service-account key")
+    missing = [name for name in SERVICE_ACCOUNT_FIELDS if not isinstance(data.get(name), str) or not data[name]]
+    if missing:
+        raise ValueError(
+            f"{source} lacks the field {', '.join(missing)}: download a new JSON key for the "
+            "service account in the Google Cloud console"
+        )
+    if data["type"] != "service_account":
+        raise ValueError(
+            f"{source} has type {data['type']!r}, not 'service_account': use the JSON key of a "
+            "service account"
+        )
+    if "PRIVATE KEY-----" not in data["private_key"]:
+        raise ValueError(f"{source} has a private_key field that is not a PEM private key")
+    return ServiceAccountKey(
+        client_email=data["client_email"],
+        token_uri=data["token_uri"],
+        private_key_id=str(data.get("private_key_id") or ""),
+        private_key=data["private_key"],
+    )
+
+
+def check_token_url(key: str, url: str) -> str:
+    """Return ``url`` when it is an absolute https URL with a host, raise ``SettingError`` otherwise."""
+    reject_line_breaks(key, url)
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https":
+        raise SettingError(
+            key, url, "enter an absolute https:// URL; a token endpoint is never used over plain http"
+        )
+    if not parts.hostname:
+        raise SettingError(key, url, "the URL has no host name")
+    normalize_host(key, parts.hostname)
+    return url
+
+
+@dataclasses.dataclass(frozen=True)
+class OAuthConfig:
+    """The OAuth 2.0 settings of one server, validated on creation.
+
+    ``secret`` is the client secret (``microsoft365``, ``other``) or the
+    service-account key's JSON text (``google``). ``token_url`` is required
+    for ``other``; for ``microsoft365`` an empty value means the global
+    Microsoft endpoint of ``tenant_id`` (a national cloud such as
+    login.microsoftonline.us needs its own URL), and for ``google`` the key's
+    ``token_uri``. ``scope`` defaults to the provider's SMTP scope.
+    Instances are hashable, so a token cache can be keyed by them.
+    """
+
+    provider: str
+    mailbox: str
+    secret: str = dataclasses.field(repr=False)
+    client_id: str = ""
+    tenant_id: str = ""
+    token_url: str = ""
+    scope: str = ""
+    server: str = "primary"
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    def key(self, field: str) -> str:
+        """Return the dotted setting key of ``field``, such as ``primary.oauth_client_id``."""
+        return f"{self.server}.oauth_{field}"
+
+    def _check(self) -> None:
+        if self.provider not in PROVIDERS:
+            raise SettingError(
+                self.key("provider"), self.provider, "choose one of " + ", ".join(PROVIDERS)
+            )
+        reject_line_breaks(self.key("mailbox"), self.mailbox)
+        if not self.mailbox.strip():
+            raise SettingError(
+                self.key("mailbox"), self.mailbox,
+                "enter the mailbox to send as, for example alerts@example.com",
+            )
+        check_address_syntax(self.key("mailbox"), self.mailbox.strip())
+        if self.provider == "google":
+            self.service_account_key()
+        else:
+            self._check_client()
+        if self.token_url or self.provider == "other":
+            check_token_url(self.key("token_url"), self.token_url)
+        reject_line_breaks(self.key("scope"), self.scope)
+        if self.provider == "other" and not self.scope.strip():
+            raise SettingError(
+                self.key("scope"), self.scope, "enter the scope the provider grants for SMTP"
+            )
+
+    def _check_client(self) -> None:
+        reject_line_breaks(self.key("client_id"), self.client_id)
+        if not self.client_id.strip():
+            raise SettingError(
+                self.key("client_id"), self.client_id,
+                "enter the application (client) id of the app registration",
+            )
+        if not self.secret:
+            # The value shown is a placeholder: an empty secret is still a secret field.
+            raise SettingError(
+                self.key("client_secret"), "(empty)",
+                f"no client secret is stored: run 'alertmail config set-password {self.server}'",
+            )
+        if self.provider == "microsoft365":
+            tenant = self.tenant_id.strip()
+            reject_line_breaks(self.key("tenant_id"), self.tenant_id)
+            if not tenant:
+                raise SettingError(
+                    self.key("tenant_id"), self.tenant_id,
+                    "enter the directory (tenant) id: a GUID or a domain such as contoso.onmicrosoft.com",
+                )
+            if not _GUID.match(tenant):
+                if "." not in tenant:
+                    raise SettingError(
+                        self.key("tenant_id"), self.tenant_id,
+                        "a tenant id is a GUID or a domain name such as contoso.onmicrosoft.com",
+                    )
+                normalize_host(self.key("tenant_id"), tenant)
+
+    def service_account_key(self) -> ServiceAccountKey:
+        """Return the parsed service-account key of a ``google`` configuration."""
+        try:
+            key = parse_service_account_key(self.secret, "the stored service-account key")
+        except ValueError as error:
+            raise SettingError(
+                self.key("service_account_key"), "(stored key)",
+                f"{error}; store it again with 'alertmail config set-password {self.server} "
+                "--key-file FILE'",
+            ) from None
+        if not self.token_url:
+            check_token_url(self.key("service_account_key"), key.token_uri)
+        return key
+
+    @property
+    def endpoint(self) -> str:
+        """The token endpoint's URL."""
+        if self.token_url:
+            return self.token_url.strip()
+        if self.provider == "microsoft365":
+            return MICROSOFT_TOKEN_URL.format(tenant=self.tenant_id.strip())
+        return self.service_account_key().token_uri
+
+    @property
+    def effective_scope(self) -> str:
+        """The scope requested: the configured one, else the provider's SMTP scope."""
+        if self.scope.strip():
+            return self.scope.strip()
+        return GOOGLE_SCOPE if self.provider == "google" else MICROSOFT_SCOPE
+
+    @property
+    def user(self) -> str:
+        """The XOAUTH2 user name: the mailbox, trimmed."""
+        return self.mailbox.strip()
