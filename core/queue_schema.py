@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,9 @@ SCHEMA_VERSION = 1
 # Seconds a connection waits for another process's write transaction before
 # it gives up with "database is locked".
 BUSY_TIMEOUT_S = 30.0
+# First pause between tries of the switch to WAL mode; it doubles up to the maximum.
+WAL_RETRY_FIRST_S = 0.001
+WAL_RETRY_MAX_S = 0.05
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +121,7 @@ def open_database(path: Path) -> sqlite3.Connection:
 
 def _configure(db: sqlite3.Connection) -> None:
     db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    mode = _switch_to_wal(db)
     if mode.lower() != "wal":
         raise sqlite3.OperationalError(f"the database cannot use WAL mode (it stays in {mode} mode)")
     # FULL syncs the write-ahead log at every commit. NORMAL would already
@@ -125,6 +129,26 @@ def _configure(db: sqlite3.Connection) -> None:
     # cut or an OS crash after 'alertmail send' printed its id. One fsync per
     # commit costs little next to starting the process.
     db.execute("PRAGMA synchronous = FULL")
+
+
+def _switch_to_wal(db: sqlite3.Connection) -> str:
+    """Set WAL journal mode and return the mode the database is in afterwards.
+
+    SQLite does not call the busy handler for this switch: while another
+    connection is creating the same new database, the pragma fails at once
+    with "database is locked" (SQLITE_BUSY). It is tried again, with growing
+    pauses, until ``BUSY_TIMEOUT_S`` has passed.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = WAL_RETRY_FIRST_S
+    while True:
+        try:
+            return db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, WAL_RETRY_MAX_S)
 
 
 def migrate(db: sqlite3.Connection, path: Path) -> None:
