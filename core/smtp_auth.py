@@ -1,16 +1,22 @@
-"""SMTP AUTH with PLAIN and LOGIN, and reading the server's password.
+"""SMTP AUTH with PLAIN, LOGIN and XOAUTH2, and reading the server's password.
 
 ``smtplib.SMTP.login()`` encodes credentials as ASCII (CPython 3.11), so a
 password such as ``Pässwörd€1`` fails before anything is sent. Here both
 mechanisms send the UTF-8 bytes of the user name and password, base64
 encoded (RFC 4616 for PLAIN; LOGIN is the de facto form of the same).
+
+XOAUTH2 (the mechanism of Microsoft 365 and Google) sends an OAuth 2.0
+access token in place of a password; see ``authenticate_xoauth2``.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import json
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from .errors import ConnectFailure, SecretStoreError, SettingError, Step
 from .settings import ServerSettings
@@ -50,6 +56,32 @@ def read_password(password_for: PasswordSource | None, server: ServerSettings) -
             Step.PASSWORD, f"{what}: no password is stored for it", server=server.name
         )
     return str(password)
+
+
+class TokenProvider(Protocol):
+    """A source of OAuth 2.0 access tokens for one mailbox (``oauth.TokenSource``)."""
+
+    @property
+    def mailbox(self) -> str:
+        """The XOAUTH2 user name."""
+
+    def token(self, timeout_s: float) -> str:
+        """Return a valid access token; raise ``ConnectFailure`` at ``Step.TOKEN``."""
+
+    def invalidate(self) -> None:
+        """Drop the cached token."""
+
+
+def token_source_of(password_for: PasswordSource | None, server_name: str) -> TokenProvider | None:
+    """Return the token source that ``password_for`` holds for ``server_name``, or ``None``.
+
+    ``SmtpDispatcher`` and ``failover.deliver`` hand ``password_for`` to the
+    login step unchanged, so an object with a ``token_source(server_name)``
+    method (``oauth.OAuthCredentials``) selects XOAUTH2 without a new
+    argument. A plain function selects the password login.
+    """
+    lookup = getattr(password_for, "token_source", None)
+    return lookup(server_name) if callable(lookup) else None
 
 
 def _b64(text: str) -> str:
@@ -110,4 +142,62 @@ def authenticate(
             server=server.name,
         )
     channel.transcript.note(f"logged in as {username} with AUTH {mechanism}")
+    return reply
+
+
+def xoauth2_response(user: str, token: str) -> str:
+    """Return the base64 initial response of XOAUTH2: ``user=…^Aauth=Bearer …^A^A``."""
+    return _b64(f"user={user}\x01auth=Bearer {token}\x01\x01")
+
+
+def _decode_challenge(text: str) -> str:
+    """Return the error a 334 XOAUTH2 challenge carries, decoded from base64 JSON when it is."""
+    try:
+        decoded = base64.b64decode(text.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return text.strip()
+    try:
+        data = json.loads(decoded)
+    except ValueError:
+        return decoded
+    if not isinstance(data, dict):
+        return decoded
+    return ", ".join(f"{key} {value}" for key, value in data.items())
+
+
+def authenticate_xoauth2(
+    channel: SmtpChannel, tokens: TokenProvider, server: ServerSettings
+) -> Reply:
+    """Log in with XOAUTH2 and a token from ``tokens``; return the server's 235 reply.
+
+    The caller checks first that the session is encrypted and that the server
+    offers XOAUTH2, because requesting a token is the point of no return for
+    the secret. When the server rejects the token it sends a 334 challenge
+    with a base64 JSON error (Google). The client must reply with an empty
+    line before the server sends its final reply. The decoded error goes
+    into the failure, and the cached token is dropped, so the next session
+    requests a new one.
+    """
+    user = tokens.mailbox
+    token = tokens.token(server.timeout_s)
+    channel.send_line("AUTH XOAUTH2 " + xoauth2_response(user, token), secret=True)
+    reply = channel.read_reply()
+    detail = ""
+    if reply.code == 334:
+        detail = _decode_challenge(reply.text)
+        channel.send_line("")
+        reply = channel.read_reply()
+    if reply.code != 235:
+        tokens.invalidate()
+        words = f"the server rejected the OAuth 2.0 token for {user}"
+        if detail:
+            words += f" ({detail})"
+        words += (
+            "; check that the mailbox exists and that the application may send as it "
+            "(SMTP AUTH enabled for the mailbox, SMTP.SendAsApp or https://mail.google.com/ granted)"
+        )
+        raise ConnectFailure(
+            Step.AUTH, words, code=reply.code, reply=reply.text, server=server.name
+        )
+    channel.transcript.note(f"logged in as {user} with AUTH XOAUTH2")
     return reply

@@ -2,7 +2,8 @@
 
 The steps, in order: POP before send (when chosen), name lookup, TCP
 connect, implicit TLS, greeting, EHLO (HELO when EHLO is rejected with 5xx),
-STARTTLS and EHLO again, reading the password, AUTH. Each failure raises
+STARTTLS and EHLO again, reading the password (or requesting an OAuth 2.0
+token for XOAUTH2), AUTH. Each failure raises
 ``ConnectFailure`` with its step, which the failover rules treat as "cannot
 connect", or ``DeliveryCancelled``.
 """
@@ -27,7 +28,15 @@ from .connection import (
 from .errors import ConnectFailure, DeliveryError, Step, seconds_text
 from .pop import login_before_send
 from .settings import ServerSettings
-from .smtp_auth import PasswordSource, authenticate, choose_mechanism, read_password
+from .smtp_auth import (
+    PasswordSource,
+    TokenProvider,
+    authenticate,
+    authenticate_xoauth2,
+    choose_mechanism,
+    read_password,
+    token_source_of,
+)
 from .smtp_wire import Reply, SmtpChannel, WireError
 from .transcript import Transcript
 
@@ -250,6 +259,27 @@ class _Opener:
         password = read_password(self.password_for, server)
         authenticate(channel, mechanism, server.username, password, server)
 
+    def login_xoauth2(
+        self, channel: SmtpChannel, features: dict[str, str], encrypted: bool,
+        tokens: TokenProvider,
+    ) -> None:
+        """Log in with XOAUTH2; no token is requested unless it can go out encrypted."""
+        if not encrypted:
+            raise self.fail(
+                Step.AUTH,
+                "OAuth 2.0 needs STARTTLS or implicit TLS; a token is never sent unencrypted, "
+                "so none was requested: set Connection security to STARTTLS or Implicit TLS",
+            )
+        offered = features.get("AUTH", "").upper().split()
+        if "XOAUTH2" not in offered:
+            raise self.fail(
+                Step.AUTH,
+                "the server does not offer XOAUTH2, so it cannot take an OAuth 2.0 token; "
+                f"it offers {' '.join(offered) or 'no AUTH at all'}: check the server name and "
+                "port, or choose another Authentication type",
+            )
+        authenticate_xoauth2(channel, tokens, self.server)
+
 
 def open_session(
     server: ServerSettings,
@@ -260,7 +290,12 @@ def open_session(
     cancel: CancelToken,
     resolver: Resolver | None,
 ) -> Session:
-    """Open an SMTP session through ``server``, logged in when it needs a login."""
+    """Open an SMTP session through ``server``, logged in when it needs a login.
+
+    When ``password_for`` carries a token source for the server (see
+    ``smtp_auth.token_source_of``), the login is XOAUTH2, whatever
+    ``server.auth`` says.
+    """
     opener = _Opener(
         server, password_for=password_for, transcript=transcript, ssl_context=ssl_context,
         cancel=cancel, resolver=resolver,
@@ -280,7 +315,11 @@ def open_session(
             encrypted = True
             step = Step.EHLO
             features = opener.ehlo(channel)
-        if server.auth == "smtp":
+        tokens = token_source_of(password_for, server.name)
+        if tokens is not None:
+            step = Step.AUTH
+            opener.login_xoauth2(channel, features, encrypted, tokens)
+        elif server.auth == "smtp":
             step = Step.AUTH
             opener.login(channel, features, encrypted)
     except WireError as error:

@@ -318,7 +318,8 @@ class _XOAuth2Smtp(SMTP):
         token = fields.get("auth", "").removeprefix("Bearer ")
         owner = self._owner
         success = owner.accepts(user, token)
-        owner.auth_attempts.append((user, token, success, self._tls_protocol is not None))
+        over_tls = self._tls_protocol is not None or self.transport.get_extra_info("sslcontext") is not None
+        owner.auth_attempts.append((user, token, success, over_tls))
         if success:
             return AuthResult(success=True, handled=False, auth_data=user)
         response = await self.challenge_auth(json.dumps(GOOGLE_SMTP_ERROR))
@@ -365,7 +366,9 @@ class XOAuth2SmtpServer:
             "decode_data": False,
             "ssl_context": implicit_tls,
             "ready_timeout": 5.0,
-            "auth_require_tls": auth_require_tls,
+            # aiosmtpd counts only STARTTLS as TLS for auth_require_tls, so an
+            # implicit TLS server offers AUTH from the start (it is encrypted).
+            "auth_require_tls": auth_require_tls and implicit_tls is None,
             "auth_exclude_mechanism": ["PLAIN", "LOGIN"],
         }
         if starttls is not None:
