@@ -27,12 +27,12 @@ opened it may use, so each thread opens its own ``Queue``.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import settings as declared
+from .lazy_logging import get_logger
 from .queue_records import (
     COLUMNS,
     STATES,
@@ -60,7 +60,7 @@ __all__ = ["Queue", "QueueError", "QueuedMessage", "MessageNotFoundError", "to_o
 
 DEFAULT_MAX_ATTEMPTS = declared.setting("mailer.max_attempts").default
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class Queue:

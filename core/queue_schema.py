@@ -9,7 +9,6 @@ in its own ``BEGIN IMMEDIATE`` transaction. A connection waits up to
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sqlite3
 import time
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import store
+from .lazy_logging import get_logger
 from .queue_records import QueueError
 
 DATABASE_NAME = "queue.sqlite3"
@@ -28,7 +28,7 @@ BUSY_TIMEOUT_S = 30.0
 WAL_RETRY_FIRST_S = 0.001
 WAL_RETRY_MAX_S = 0.05
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _SCHEMA_V1 = (
     """
