@@ -31,9 +31,10 @@ import time
 from collections.abc import Callable, Mapping
 
 from . import tls
-from .errors import ConnectFailure, Step
+from .connection import POLL_INTERVAL_S, CancelToken, Deadline, cancelled_error
+from .errors import ConnectFailure, Step, seconds_text
 from .oauth_config import PROVIDERS, OAuthConfig, ServiceAccountKey, parse_service_account_key
-from .oauth_errors import refused_failure, transport_failure
+from .oauth_errors import endpoint_host, refused_failure, transport_failure
 
 __all__ = [
     "PROVIDERS",
@@ -62,7 +63,8 @@ class TokenSource:
     than ``REFRESH_MARGIN_S`` seconds, and requests a new one otherwise.
     ``ssl_context`` defaults to the operating system's trust store (as for
     SMTP); ``clock`` returns monotonic seconds. Thread-safe: concurrent
-    callers share one request.
+    callers wait for one request. ``worker`` is the thread of the latest
+    request, which a caller that gave up on it may join.
     """
 
     def __init__(
@@ -75,7 +77,7 @@ class TokenSource:
         self.config = config
         self.ssl_context = ssl_context
         self.clock = clock
-        self.requests_made = 0
+        self.worker: threading.Thread | None = None
         self._token = ""
         self._expires_at = 0.0
         self._lock = threading.Lock()
@@ -85,16 +87,17 @@ class TokenSource:
         """The XOAUTH2 user name."""
         return self.config.user
 
-    def token(self, timeout_s: float) -> str:
+    def token(self, timeout_s: float, cancel: CancelToken | None = None) -> str:
         """Return a valid access token, requesting one within ``timeout_s`` when needed.
 
         Raises ``ConnectFailure`` at ``Step.TOKEN`` with the identity
-        provider's error in words.
+        provider's error in words, or ``DeliveryCancelled`` when ``cancel``
+        is cancelled during the request.
         """
         with self._lock:
             if self._token and self.clock() < self._expires_at - REFRESH_MARGIN_S:
                 return self._token
-            token, lifetime = self._request(timeout_s)
+            token, lifetime = self._request_in_thread(timeout_s, cancel)
             self._token = token
             self._expires_at = self.clock() + lifetime
             return token
@@ -105,6 +108,41 @@ class TokenSource:
             self._token = ""
             self._expires_at = 0.0
 
+    def _request_in_thread(self, timeout_s: float, cancel: CancelToken | None) -> tuple[str, float]:
+        """Run the request in a daemon thread, so cancel and the whole deadline end the wait.
+
+        ``requests`` applies its timeout to the connect and to each read, not
+        to the whole exchange, and a flag cannot interrupt a blocked read. A
+        thread given up on ends by itself within its own timeout.
+        """
+        outcome: dict[str, object] = {}
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                outcome["token"] = self._request(timeout_s)
+            except BaseException as error:  # handed to the waiting thread
+                outcome["error"] = error
+            finally:
+                done.set()
+
+        deadline = Deadline(timeout_s)
+        self.worker = threading.Thread(target=work, name="alertmail-oauth-token", daemon=True)
+        self.worker.start()
+        while not done.wait(min(POLL_INTERVAL_S, deadline.remaining())):
+            if cancel is not None and cancel.cancelled:
+                raise cancelled_error(Step.TOKEN, self.config.server)
+            if deadline.expired:
+                raise ConnectFailure(
+                    Step.TOKEN,
+                    f"no reply from the token endpoint {endpoint_host(self.config.endpoint)} within "
+                    f"{seconds_text(timeout_s)}",
+                    server=self.config.server,
+                )
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["token"]
+
     def _request(self, timeout_s: float) -> tuple[str, float]:
         import requests
         from authlib.common.errors import AuthlibBaseError
@@ -112,14 +150,11 @@ class TokenSource:
         config = self.config
         endpoint = config.endpoint
         status: list[int] = []
-        self.requests_made += 1
         log.info(
             "requesting an OAuth 2.0 token for %s from %s (%s)", config.user, endpoint,
             PROVIDERS[config.provider],
         )
         session = self._session(status)
-        # NOTE: requests applies the timeout to the connect and to each read,
-        # not to the whole exchange. A token response is one small read.
         session.default_timeout = timeout_s
         try:
             with session:

@@ -70,7 +70,7 @@ def transport_failure(error: Exception, endpoint: str, timeout_s: float, *, serv
     """Return the failure for a token request that got no OAuth response (``requests`` errors)."""
     import requests
 
-    host = _host(endpoint)
+    host = endpoint_host(endpoint)
     certificate = _certificate_error(error)
     if certificate is not None:
         detail = describe_certificate_error(certificate, host).replace(
@@ -88,7 +88,8 @@ def transport_failure(error: Exception, endpoint: str, timeout_s: float, *, serv
     return ConnectFailure(Step.TOKEN, detail, server=server)
 
 
-def _host(url: str) -> str:
+def endpoint_host(url: str) -> str:
+    """Return the host name of a token endpoint's URL, for messages."""
     from urllib.parse import urlsplit
 
     return urlsplit(url).hostname or url

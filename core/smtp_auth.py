@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from .connection import CancelToken
 from .errors import ConnectFailure, SecretStoreError, SettingError, Step
 from .settings import ServerSettings
 from .smtp_wire import Reply, SmtpChannel
@@ -65,7 +66,7 @@ class TokenProvider(Protocol):
     def mailbox(self) -> str:
         """The XOAUTH2 user name."""
 
-    def token(self, timeout_s: float) -> str:
+    def token(self, timeout_s: float, cancel: CancelToken | None = None) -> str:
         """Return a valid access token; raise ``ConnectFailure`` at ``Step.TOKEN``."""
 
     def invalidate(self) -> None:
@@ -179,7 +180,7 @@ def authenticate_xoauth2(
     requests a new one.
     """
     user = tokens.mailbox
-    token = tokens.token(server.timeout_s)
+    token = tokens.token(server.timeout_s, channel.cancel)
     channel.send_line("AUTH XOAUTH2 " + xoauth2_response(user, token), secret=True)
     reply = channel.read_reply()
     detail = ""

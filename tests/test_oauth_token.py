@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import pytest
 
-from alertmail.core.errors import ConnectFailure, Step
+from alertmail.core.connection import CancelToken
+from alertmail.core.errors import ConnectFailure, DeliveryCancelled, Step
 from alertmail.core.oauth import OAuthConfig, TokenSource
 
 pytestmark = pytest.mark.network
@@ -203,9 +205,31 @@ def test_silent_endpoint_times_out(microsoft_endpoint, ssl_context):
     with pytest.raises(ConnectFailure) as caught:
         source.token(1)
 
-    assert time.monotonic() - started < 3
+    elapsed = time.monotonic() - started
+    source.worker.join(timeout=5)
+    assert elapsed < 2
+    assert not source.worker.is_alive()
     assert caught.value.step is Step.TOKEN
     assert "no reply from the token endpoint 127.0.0.1 within 1 second" in caught.value.detail
+
+
+def test_cancel_ends_token_request(microsoft_endpoint, ssl_context):
+    microsoft_endpoint.silent = True
+    source = TokenSource(microsoft_config(microsoft_endpoint), ssl_context=ssl_context)
+    cancel = CancelToken()
+    timer = threading.Timer(0.2, cancel.cancel)
+    started = time.monotonic()
+    timer.start()
+
+    with pytest.raises(DeliveryCancelled) as caught:
+        source.token(2, cancel)
+
+    elapsed = time.monotonic() - started
+    timer.join()
+    source.worker.join(timeout=5)
+    assert elapsed < 1
+    assert caught.value.step is Step.TOKEN
+    assert not source.worker.is_alive()
 
 
 def test_refused_connection_reported(ssl_context):
