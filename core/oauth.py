@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 REFRESH_MARGIN_S = 60.0
 # Used when the token response has no ``expires_in``: request a new token each time.
 _UNKNOWN_LIFETIME_S = 0.0
-JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 class TokenSource:
@@ -159,9 +158,9 @@ class TokenSource:
         try:
             with session:
                 if config.provider == "google":
-                    answer = session.refresh_token()
+                    token_response = session.refresh_token()
                 else:
-                    answer = session.fetch_token(endpoint, grant_type="client_credentials")
+                    token_response = session.fetch_token(endpoint, grant_type="client_credentials")
         except AuthlibBaseError as error:
             # OAuth2Session raises OAuthError, AssertionSession OAuth2Error;
             # both carry the endpoint's ``error`` and ``error_description``.
@@ -171,7 +170,7 @@ class TokenSource:
             ) from None
         except (requests.RequestException, ValueError) as error:
             raise transport_failure(error, endpoint, timeout_s, server=config.server) from None
-        return self._parse(answer)
+        return self._parse(token_response)
 
     def _session(self, status: list[int]):
         from authlib.integrations.requests_client import AssertionSession, OAuth2Session
@@ -202,15 +201,15 @@ class TokenSource:
         session.hooks["response"].append(lambda response, *args, **kwargs: status.append(response.status_code))
         return session
 
-    def _parse(self, answer: Mapping) -> tuple[str, float]:
-        token = answer.get("access_token")
+    def _parse(self, token_response: Mapping) -> tuple[str, float]:
+        token = token_response.get("access_token")
         if not isinstance(token, str) or not token:
             raise ConnectFailure(
                 Step.TOKEN, "the token endpoint's response has no access_token",
                 server=self.config.server,
             )
         try:
-            lifetime = float(answer.get("expires_in", _UNKNOWN_LIFETIME_S))
+            lifetime = float(token_response.get("expires_in", _UNKNOWN_LIFETIME_S))
         except (TypeError, ValueError):
             lifetime = _UNKNOWN_LIFETIME_S
         log.info("received an OAuth 2.0 token for %s, valid for %g seconds", self.config.user, lifetime)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import SettingError
@@ -213,3 +215,34 @@ class OAuthConfig:
     def user(self) -> str:
         """The XOAUTH2 user name: the mailbox, trimmed."""
         return self.mailbox.strip()
+
+
+# Keyring user names (service "alertmail"): the client secret shares the
+# server's password entry, because a server has one login; the Google key's
+# JSON text has an entry of its own.
+SERVICE_ACCOUNT_KEY_SUFFIX = ":oauth-key"
+
+# OAuthConfig fields and the setting keys they are read from, ``<server>.`` + key.
+SETTING_KEYS = {
+    "provider": "oauth_provider",
+    "tenant_id": "oauth_tenant_id",
+    "client_id": "oauth_client_id",
+    "token_url": "oauth_token_url",
+    "scope": "oauth_scope",
+    "mailbox": "oauth_mailbox",
+}
+
+
+def secret_entry(server: str, provider: str) -> str:
+    """Return the keyring user name that stores the secret of ``server`` for ``provider``."""
+    return server + SERVICE_ACCOUNT_KEY_SUFFIX if provider == "google" else server
+
+
+def config_from_values(values: Mapping[str, Any], server: str, secret: str) -> OAuthConfig:
+    """Build the ``OAuthConfig`` of ``server`` from dotted setting values and its secret.
+
+    A key missing from ``values`` counts as empty, so the validation of
+    ``OAuthConfig`` names it.
+    """
+    fields = {field: str(values.get(f"{server}.{key}", "") or "") for field, key in SETTING_KEYS.items()}
+    return OAuthConfig(secret=secret, server=server, **fields)

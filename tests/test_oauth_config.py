@@ -10,6 +10,7 @@ import pytest
 
 from alertmail.core import secrets
 from alertmail.core.errors import SettingError
+from alertmail.core.oauth_config import config_from_values, secret_entry
 from alertmail.core.oauth import (
     OAuthConfig,
     OAuthCredentials,
@@ -201,3 +202,25 @@ def test_oauth_import_loads_no_http_library():
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert output.stdout.strip() == "[]"
+
+
+def test_config_from_setting_values():
+    values = {
+        "secondary.oauth_provider": "microsoft365",
+        "secondary.oauth_tenant_id": TENANT_ID,
+        "secondary.oauth_client_id": "8f0b2c1e-3d4a-4b5c-9d6e-7f8091a2b3c4",
+        "secondary.oauth_mailbox": MAILBOX,
+    }
+
+    config = config_from_values(values, "secondary", SECRET)
+
+    assert config == microsoft(server="secondary")
+    assert secret_entry("secondary", "microsoft365") == "secondary"
+    assert secret_entry("secondary", "google") == "secondary:oauth-key"
+
+
+def test_config_missing_value_named():
+    with pytest.raises(SettingError) as caught:
+        config_from_values({"primary.oauth_provider": "other"}, "primary", SECRET)
+
+    assert caught.value.key == "primary.oauth_mailbox"
