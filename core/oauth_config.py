@@ -66,7 +66,7 @@ def parse_service_account_key(text: str, source: str = "the service-account key"
     missing = [name for name in SERVICE_ACCOUNT_FIELDS if not isinstance(data.get(name), str) or not data[name]]
     if missing:
         raise ValueError(
-            f"{source} lacks the field {', '.join(missing)}: download a new JSON key for the "
+            f"{source} is missing the field {', '.join(missing)}: download a new JSON key for the "
             "service account in the Google Cloud console"
         )
     if data["type"] != "service_account":
@@ -105,10 +105,10 @@ class OAuthConfig:
 
     ``secret`` is the client secret (``microsoft365``, ``other``) or the
     service-account key's JSON text (``google``). ``token_url`` is required
-    for ``other``; for ``microsoft365`` an empty value means the global
-    Microsoft endpoint of ``tenant_id`` (a national cloud such as
-    login.microsoftonline.us needs its own URL), and for ``google`` the key's
-    ``token_uri``. ``scope`` defaults to the provider's SMTP scope.
+    for ``other``. For ``microsoft365`` an empty ``token_url`` means the
+    global Microsoft endpoint of ``tenant_id``, and a national cloud such as
+    login.microsoftonline.us needs its own URL. For ``google`` it means the
+    key's ``token_uri``. ``scope`` defaults to the provider's SMTP scope.
     Instances are hashable, so a token cache can be keyed by them.
     """
 

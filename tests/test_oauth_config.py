@@ -142,7 +142,7 @@ def test_key_missing_field_named(key_json, field):
         parse_service_account_key(json.dumps(data), "key file /tmp/sa.json")
 
     message = str(caught.value)
-    assert message.startswith("key file /tmp/sa.json lacks the field ")
+    assert message.startswith("key file /tmp/sa.json is missing the field ")
     assert field in message
     assert "PRIVATE KEY" not in message
 
