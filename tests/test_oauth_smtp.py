@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
+import time
 
 import pytest
 from delivery_helpers import make_settings, password_is, primary_server, server_fields
 
 from alertmail.core import failover, messages
+from alertmail.core.connection import CancelToken
 from alertmail.core.dispatch import SmtpDispatcher
-from alertmail.core.errors import ConnectFailure, Step
+from alertmail.core.errors import ConnectFailure, DeliveryCancelled, Step
 from alertmail.core.oauth import OAuthConfig, OAuthCredentials, TokenSource
 from alertmail.core.transcript import Transcript
 
@@ -263,3 +266,32 @@ def test_rejected_token_decodes_challenge(
     renewed = source.token(3)
     assert len(endpoint.requests) == 2
     assert endpoint.is_issued(renewed) == MAILBOX
+
+
+def test_cancel_during_token_request(token_endpoint, service_account, xoauth2_smtp_server, ssl_context):
+    endpoint = token_endpoint("/token")
+    config = provider_config("microsoft365", endpoint, service_account)
+    endpoint.silent = True
+    smtp = xoauth2_smtp_server(endpoint)
+    server = primary_server(smtp, security="starttls", timeout_s=3)
+    source = TokenSource(config, ssl_context=ssl_context)
+    cancel = CancelToken()
+    dispatcher = SmtpDispatcher(
+        server, password_for=OAuthCredentials({"primary": source}), ssl_context=ssl_context,
+        cancel=cancel,
+    )
+    timer = threading.Timer(0.3, cancel.cancel)
+    started = time.monotonic()
+    timer.start()
+
+    with pytest.raises(DeliveryCancelled) as caught:
+        dispatcher.connect()
+
+    elapsed = time.monotonic() - started
+    timer.join()
+    source.worker.join(timeout=5)
+    assert elapsed < 1.5
+    assert caught.value.step is Step.TOKEN
+    assert len(endpoint.requests) == 1
+    assert smtp.auth_attempts == []
+    assert not source.worker.is_alive()
