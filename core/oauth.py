@@ -9,8 +9,10 @@ per-request timeout and an ``ssl.SSLContext`` through its transport
 adapter, so the token endpoint is verified with the same trust store as
 SMTP and within the server's timeout. The alternative, ``msal`` plus
 ``google-auth``, needs two libraries with two HTTP stacks, and neither
-serves a generic provider. ``msal`` also fetches the authority's discovery
-document before the token request, which is one more request per sign-in.
+serves a generic provider. ``msal`` also calls Microsoft's instance
+discovery endpoint before it acquires a token (documented on Microsoft
+Learn under "Custom authority aliases"), which is one more request that a
+national cloud or a test endpoint would have to answer.
 
 Authlib and requests are imported only when a token is requested, so
 ``alertmail send`` and the dialog's start do not load them.
