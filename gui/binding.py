@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QWidget
 from alertmail.core.errors import SettingError
 from alertmail.core.settings import Setting, setting
 
-from .fields import INVALID_STYLE
+from .colors import invalid_style
 
 
 class FieldBinding:
@@ -74,7 +74,7 @@ class FieldBinding:
 
     def mark(self, reason: str | None) -> None:
         """Frame the widget in red and name ``reason`` in its description, or clear both."""
-        style = INVALID_STYLE if reason else ""
+        style = invalid_style(self.widget.palette()) if reason else ""
         if self.widget.styleSheet() != style:
             self.widget.setStyleSheet(style)
         if self.widget.accessibleDescription() != (reason or ""):

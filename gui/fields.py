@@ -9,7 +9,7 @@ no label, default or range is written in gui/.
 from __future__ import annotations
 
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
 
 from alertmail.core.settings import Setting
 
+from .colors import ERROR_COLOR, ColorPair, pick, window_color
+
 # Style sheets cost time when a widget is first shown, so only an invalid
-# field gets one. Message labels are colored through their palette.
-INVALID_STYLE = "border: 2px solid #c62828; border-radius: 3px; padding: 1px;"
-ERROR_COLOR = "#c62828"
-WARNING_COLOR = "#9a5b00"
+# field gets one (colors.invalid_style). Message labels are colored through
+# their palette.
 
 
 def _describe(widget: QWidget, key: str, accessible_name: str, tooltip: str) -> None:
@@ -104,17 +104,18 @@ class WrappedLabel(QLabel):
             self.updateGeometry()
 
 
-def set_text_color(label: QLabel, color: str | None) -> None:
-    """Set the text color of ``label``; ``None`` restores the application's default palette."""
-    palette = label.palette()
-    if color is None:
-        palette = QPalette()
-    else:
-        palette.setColor(QPalette.ColorRole.WindowText, QColor(color))
+def set_text_color(label: QLabel, color: ColorPair | None) -> None:
+    """Set the text color of ``label`` to the variant of ``color`` that suits its background.
+
+    ``None`` restores the application's default palette.
+    """
+    palette = QPalette()
+    if color is not None:
+        palette.setColor(QPalette.ColorRole.WindowText, pick(color, window_color(palette)))
     label.setPalette(palette)
 
 
-def make_message_label(object_name: str, color: str | None) -> QLabel:
+def make_message_label(object_name: str, color: ColorPair | None) -> QLabel:
     """Return a small word-wrapped label for a reason shown under a field."""
     label = WrappedLabel()
     label.setObjectName(object_name)
