@@ -8,6 +8,11 @@ settings file is read with the standard library's ``tomllib``.
 Stored addresses are checked with ``email_validator`` right after the first
 frame, not while loading.
 
+The dialog opens at the tab given with ``--tab``. Without it, a first run
+(no settings file yet) opens the Mail Server tab, and later runs open the
+tab shown when the dialog was last closed, at the size it had then
+(see ``window_state``).
+
 Three environment variables serve the start-up benchmark and its tests:
 
 - ``ALERTMAIL_BENCH_FIRST_FRAME``: at the first paint of the dialog, write
@@ -32,7 +37,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="alertmail-settings", description="Open the E-mail Options dialog of alertmail."
     )
-    parser.add_argument("--tab", choices=TABS, default="general", help="the tab to show first")
+    parser.add_argument(
+        "--tab", choices=TABS, default=None,
+        help="the tab to show first (default: the tab shown when the dialog was last closed)",
+    )
     return parser.parse_args(argv)
 
 
@@ -53,7 +61,6 @@ def _report_first_frame() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Open the dialog at the requested tab; return the exit status."""
     args = parse_args(argv)
-    tab = args.tab
 
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -61,10 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     from alertmail.core.store import load_settings
 
     from .dialog import EmailOptionsDialog
+    from .window_state import clamp_size, load_window_state
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("alertmail")
-    app.setApplicationDisplayName("alertmail")
+    # No application display name: Qt would append it to every window
+    # title, and the dialog's title is exactly "E-mail Options".
+    # The desktop file name lets Wayland match the window to the menu entry.
+    app.setDesktopFileName("alertmail-settings")
 
     try:
         loaded = load_settings(defer_address_checks=True)
@@ -73,7 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, "E-mail Options", f"The settings could not be opened: {error}")
         return 1
 
+    remembered = load_window_state()
+    tab = args.tab
+    if tab is None:
+        tab = "primary" if not loaded.exists else remembered.tab or "general"
     dialog = EmailOptionsDialog(loaded, first_tab=tab)
+    if remembered.size is not None:
+        available = app.primaryScreen().availableGeometry()
+        dialog.resize(*clamp_size(remembered.size, (available.width(), available.height())))
     dialog.first_frame.connect(_report_first_frame)
     dialog.finished.connect(app.quit)
     dialog.show()
