@@ -16,7 +16,7 @@ on a 2-core virtual machine, so the reads stay on the GUI thread.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -34,18 +34,21 @@ from PySide6.QtWidgets import (
 
 from alertmail.core.queue_records import QueueError, QueuedMessage
 
-from .fields import ERROR_COLOR, WrappedLabel, set_text_color
+from .colors import ERROR_COLOR
+from .fields import WrappedLabel, set_text_color
 from .mailer_controls import SEND_NOW_HELP, START_HELP, STOP_HELP, MailerControls, SettingsHost
+from .queue_columns import ColumnFitter
 from .queue_model import EDITABLE_STATES, PENDING_STATES, QueueTableModel
 from .titles import QUEUE_TITLE
+
+if TYPE_CHECKING:
+    from .help import HelpEntry
 
 log = logging.getLogger(__name__)
 
 REFRESH_MS = 1000
 HIDDEN_COUNT_TICKS = 5
 BUSY_TIMEOUT_S = 1.0
-# Widest column after fitting to the contents; longer texts are elided and shown in full in a tooltip.
-MAX_COLUMN_WIDTH = 220
 
 TABLE_HELP = (
     "The messages waiting to be sent or parked as failed, oldest first. Double-click the From, "
@@ -83,7 +86,6 @@ class QueueTab(QWidget):
         self._open_error: str | None = None
         self._count: int | None = None
         self._ticks = 0
-        self._columns_fitted = False
         self.controls = MailerControls(host)
         self.controls.message.connect(self.show_message)
         self.controls.queue_changed.connect(self.refresh)
@@ -118,6 +120,8 @@ class QueueTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.columns = ColumnFitter(self.table)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
         delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -169,16 +173,31 @@ class QueueTab(QWidget):
         return [*self.controls.buttons(), self.table, self.reset_button, self.delete_button, self.show_sent]
 
     def help_entries(self) -> list[tuple[str, str]]:
-        """Return ``(label, help text)`` for the table and every button."""
+        """Return ``(label, help text)`` for the table and every button, top to bottom."""
+        from alertmail.resources import field_entries
+
+        entries = [(label, text) for _, label, text in field_entries(self.tab_key)]
+        return entries + [(entry.label, entry.text) for entry in self.help_buttons()]
+
+    def help_buttons(self) -> list[HelpEntry]:
+        """Return the help window's entries for the table and the tab's buttons."""
+        from .help import button_entry
+
         return [
-            ("Start mailer", START_HELP),
-            ("Stop mailer", STOP_HELP),
-            ("Send now", SEND_NOW_HELP),
-            ("Queued messages", TABLE_HELP),
-            ("Reset state", RESET_HELP),
-            ("Delete", DELETE_HELP),
-            ("Show sent", SHOW_SENT_HELP),
+            button_entry(self.controls.start_button, "Start mailer", START_HELP),
+            button_entry(self.controls.stop_button, "Stop mailer", STOP_HELP),
+            button_entry(self.controls.send_now_button, "Send now", SEND_NOW_HELP),
+            button_entry(self.table, "Queued messages", TABLE_HELP),
+            button_entry(self.reset_button, "Reset state", RESET_HELP),
+            button_entry(self.delete_button, "Delete", DELETE_HELP),
+            button_entry(self.show_sent, "Show sent", SHOW_SENT_HELP),
         ]
+
+    def help_anchor(self, widget: QWidget) -> str | None:
+        """Return the help anchor of ``widget`` when it is the table or one of this tab's buttons."""
+        from .help import entry_anchor
+
+        return entry_anchor(widget, self.help_buttons())
 
     # --- reading the queue ----------------------------------------------------------------
 
@@ -218,10 +237,14 @@ class QueueTab(QWidget):
         return True
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
-        """Read the queue as soon as the tab is shown, not at the next tick."""
+        """Read the queue as soon as the tab is shown, not at the next tick, and fit the columns to its width.
+
+        A page built while hidden may have fitted its columns before it had its final width.
+        """
         super().showEvent(event)
         if self._active:
             QTimer.singleShot(0, self.refresh)
+        QTimer.singleShot(0, self.columns.follow_width)
 
     @Slot()
     def _on_tick(self) -> None:
@@ -254,8 +277,8 @@ class QueueTab(QWidget):
                 self.show_message(f"The queue could not be read: {error}", True)
                 return
         self.model.update(messages)
-        if messages and not self._columns_fitted:
-            self._fit_columns()
+        if messages and not self.columns.fitted:
+            self.columns.fit()
         self._set_count(sum(1 for message in messages if message.state in PENDING_STATES))
         self.controls.refresh()
         self._update_buttons()
@@ -277,12 +300,10 @@ class QueueTab(QWidget):
             self._count = count
             self.count_changed.emit(count)
 
-    def _fit_columns(self) -> None:
-        self._columns_fitted = True
-        self.table.resizeColumnsToContents()
-        header = self.table.horizontalHeader()
-        for column in range(self.model.columnCount() - 1):
-            header.resizeSection(column, min(header.sectionSize(column), MAX_COLUMN_WIDTH))
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Share the table's new width among its text columns."""
+        super().resizeEvent(event)
+        self.columns.follow_width()
 
     def selected_messages(self) -> list[QueuedMessage]:
         """Return the messages of the selected rows, in row order."""
