@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -16,8 +17,12 @@ from PySide6.QtWidgets import (
 
 from alertmail.core.settings import Settings, setting
 
+from .colors import WARNING_COLOR
 from .fields import FormRows, make_check_box, make_line_edit, make_message_label, make_spin_box
 from .titles import GENERAL_TITLE
+
+if TYPE_CHECKING:
+    from .help import HelpEntry
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,9 @@ class GeneralTab(QWidget):
         form.addRow(_heading("Recipients", "recipientsHeading"))
         for key in GENERAL_KEYS[:2]:
             self.rows.add(setting(key).label, self.edits[key], key)
+        self.delivery_warning = make_message_label("deliveryWarning_general", WARNING_COLOR)
+        form.addRow(None, self.delivery_warning)
+        form.setRowVisible(self.delivery_warning, False)
         form.addRow(_heading("Sender", "senderHeading"))
         for key in GENERAL_KEYS[2:4]:
             self.rows.add(setting(key).label, self.edits[key], key)
@@ -126,12 +134,37 @@ class GeneralTab(QWidget):
         """Return the widgets that Tab visits, top to bottom."""
         return [widget for _, widget in self.bindings()] + [self.view_log_button, self.delete_log_button]
 
+    def help_buttons(self) -> list[HelpEntry]:
+        """Return the help window's entries for the tab's buttons."""
+        from .help import button_entry
+
+        return [
+            button_entry(self.view_log_button, "View log", VIEW_LOG_HELP),
+            button_entry(self.delete_log_button, "Delete log files", DELETE_LOG_HELP),
+        ]
+
     def help_entries(self) -> list[tuple[str, str]]:
-        """Return ``(label, help text)`` for every field and button, top to bottom."""
-        entries = [(setting(key).plain_label, setting(key).help) for key in GENERAL_KEYS]
-        entries.append(("View log", VIEW_LOG_HELP))
-        entries.append(("Delete log files", DELETE_LOG_HELP))
-        return entries
+        """Return ``(label, help text)`` for every field and button in the help window, top to bottom."""
+        from alertmail.resources import field_entries
+
+        entries = [(label, text) for _, label, text in field_entries(self.tab_key)]
+        return entries + [(entry.label, entry.text) for entry in self.help_buttons()]
+
+    def help_anchor(self, widget: QWidget) -> str | None:
+        """Return the help anchor of ``widget`` when it is one of this tab's fields or buttons."""
+        from alertmail.resources import field_anchor
+
+        from .help import entry_anchor
+
+        for key, bound in self.bindings():
+            if widget is bound:
+                return field_anchor(key)
+        return entry_anchor(widget, self.help_buttons())
+
+    def show_delivery_warning(self, text: str | None) -> None:
+        """Show ``text`` under the recipients, or hide the warning row when ``None``."""
+        self.delivery_warning.setText(text or "")
+        self.rows.layout.setRowVisible(self.delivery_warning, bool(text))
 
     def update_enabled(self, values: Settings) -> None:
         """Enable Verbose log only while Keep a mail log is on in ``values``."""

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBox
 
 from alertmail.core.errors import SecretStoreError
 
-from .fields import WARNING_COLOR, make_message_label, set_text_color
+from .colors import WARNING_COLOR
+from .fields import make_message_label, set_text_color
 from .titles import PASSWORD_LABEL
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,11 @@ PASSWORD_HELP = (
     "type a new one to replace it."
 )
 CLEAR_PENDING_TEXT = "Removed when you press OK or Apply"
+# Short enough to fit the field at the dialog's default size; the label
+# under the field names the keyring backend.
+STORED_TEXT = "Stored \N{EM DASH} type to replace"
+SHOW_TEXT = "S&how"
+HIDE_TEXT = "&Hide"
 NO_BACKEND_TEXT = (
     "No keyring backend is available, so passwords cannot be saved. "
     "Install and unlock a system keyring (for example GNOME Keyring or KWallet)."
@@ -62,7 +68,7 @@ class PasswordField(QWidget):
 
         self.show_button = QToolButton()
         self.show_button.setObjectName(f"showPassword_{server}")
-        self.show_button.setText("Show")
+        self.show_button.setText(SHOW_TEXT)
         self.show_button.setCheckable(True)
         self.show_button.setAccessibleName("Show password")
         self.show_button.setToolTip("Show the typed password in plain text.")
@@ -144,13 +150,13 @@ class PasswordField(QWidget):
     def _on_show_toggled(self, shown: bool) -> None:
         mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
         self.edit.setEchoMode(mode)
-        self.show_button.setText("Hide" if shown else "Show")
+        self.show_button.setText(HIDE_TEXT if shown else SHOW_TEXT)
 
     def _refresh(self) -> None:
         if self.clear_requested:
             placeholder = CLEAR_PENDING_TEXT
         elif self._stored:
-            placeholder = f"Stored in {self._backend} \N{EM DASH} type to replace"
+            placeholder = STORED_TEXT
         elif self._stored is False:
             placeholder = "No password stored"
         else:

@@ -7,6 +7,8 @@ working copy of the settings and the Test Email run.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -19,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alertmail.core.settings import USUAL_PORTS, Settings, setting
+from alertmail.core.settings import Settings, setting
 
+from .colors import WARNING_COLOR
 from .fields import (
-    WARNING_COLOR,
     FormRows,
     WrappedLabel,
     make_check_box,
@@ -30,10 +32,12 @@ from .fields import (
     make_line_edit,
     make_message_label,
     make_spin_box,
-    plain_label,
 )
-from .password import PASSWORD_HELP, PasswordField, password_label
-from .titles import PASSWORD_LABEL, SERVER_TITLES
+from .password import PasswordField, password_label
+from .titles import SERVER_TITLES
+
+if TYPE_CHECKING:
+    from .help import HelpEntry
 
 PLAIN_AUTH_WARNING = (
     "SMTP AUTH without encryption: the user name and password travel unencrypted. "
@@ -75,6 +79,9 @@ class ServerTab(QWidget):
         self.rows = FormRows(form)
         form.addRow(self.enabled_check)
         self.rows.add_error_row(f"{server}.enabled")
+        self.delivery_warning = make_message_label(f"deliveryWarning_{server}", WARNING_COLOR)
+        form.addRow(None, self.delivery_warning)
+        form.setRowVisible(self.delivery_warning, False)
         for name, widget in (
             ("host", self.host), ("port", self.port), ("timeout_s", self.timeout),
             ("security", self.security), ("auth", self.auth),
@@ -178,16 +185,44 @@ class ServerTab(QWidget):
         widgets[after_username:after_username] = [password.edit, password.show_button, password.clear_button]
         return widgets + [self.test_button, self.cancel_test_button, self.transcript]
 
+    def help_buttons(self) -> list[HelpEntry]:
+        """Return the help window's entries for the buttons that the field list does not cover."""
+        from .help import button_entry
+
+        password = self.password
+        return [
+            button_entry(password.show_button, "Show", password.show_button.toolTip()),
+            button_entry(password.clear_button, "Clear password", password.clear_button.toolTip()),
+            button_entry(self.cancel_test_button, "Cancel test", self.cancel_test_button.toolTip()),
+        ]
+
     def help_entries(self) -> list[tuple[str, str]]:
-        """Return ``(label, help text)`` for every field, top to bottom."""
-        entries = []
-        for key in self.field_keys():
-            if key == self.password_key:
-                entries.append((plain_label(PASSWORD_LABEL), PASSWORD_HELP))
-            else:
-                entries.append((setting(key).plain_label, setting(key).help))
-        entries.append(("Test Email", TEST_EMAIL_HELP))
-        return entries
+        """Return ``(label, help text)`` for every field in the help window, top to bottom."""
+        from alertmail.resources import field_entries
+
+        entries = [(label, text) for _, label, text in field_entries(self.tab_key)]
+        return entries + [(entry.label, entry.text) for entry in self.help_buttons()]
+
+    def help_anchor(self, widget: QWidget) -> str | None:
+        """Return the help anchor of ``widget`` when it is one of this tab's fields or buttons."""
+        from alertmail.resources import PASSWORD_FIELD, TEST_EMAIL_FIELD, field_anchor
+
+        for key, bound in self.bindings():
+            if widget is bound:
+                return field_anchor(key)
+        password = self.password
+        if widget is password.edit:
+            return field_anchor(PASSWORD_FIELD)
+        if widget in (self.test_button, self.transcript):
+            return field_anchor(TEST_EMAIL_FIELD)
+        from .help import entry_anchor
+
+        return entry_anchor(widget, self.help_buttons())
+
+    def show_delivery_warning(self, text: str | None) -> None:
+        """Show ``text`` under Use this server, or hide the warning row when ``None``."""
+        self.delivery_warning.setText(text or "")
+        self.rows.layout.setRowVisible(self.delivery_warning, bool(text))
 
     def update_enabled(self, values: Settings, *, test_allowed: bool) -> None:
         """Enable the fields that apply to ``values``, and Test Email when ``test_allowed``."""
@@ -204,14 +239,3 @@ class ServerTab(QWidget):
 
         plain_auth = used and auth == "smtp" and values[f"{server}.security"] == "none"
         self.rows.layout.setRowVisible(self.auth_warning, plain_auth)
-
-    def usual_port_after(self, previous_security: str, new_security: str, port: int) -> int:
-        """Return the port to show after the connection security changes.
-
-        A port that still equals the usual port of the previous security was
-        not chosen by hand. It moves to the usual port of the new security,
-        and any other port stays.
-        """
-        if port == USUAL_PORTS.get(previous_security):
-            return USUAL_PORTS.get(new_security, port)
-        return port

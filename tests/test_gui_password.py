@@ -5,7 +5,7 @@ from __future__ import annotations
 import keyring
 import pytest
 from keyring.backends import fail
-from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QStyle, QStyleOptionFrame, QWidget
 
 from alertmail.core.secrets import SERVICE, store_password
 from alertmail.core.store import config_path, load_settings
@@ -39,7 +39,8 @@ def test_stored_password_shows_placeholder(qtbot, sample_with_auth):
     backend = keyring.get_keyring().name
 
     assert edit.text() == ""
-    assert edit.placeholderText() == f"Stored in {backend} \N{EM DASH} type to replace"
+    assert edit.placeholderText() == "Stored \N{EM DASH} type to replace"
+    assert backend in dialog.findChild(QLabel, "keyringLabel_primary").text()
     assert edit.echoMode() == QLineEdit.EchoMode.Password
     assert dialog.findChild(QWidget, "clearPassword_primary").isEnabled()
 
@@ -138,7 +139,7 @@ def test_typed_password_replaces_stored(qtbot, sample_with_auth):
 
     assert stored_password() == "Pässwörd€1"
     assert field(dialog, "primary.password").text() == ""
-    assert "Stored in" in field(dialog, "primary.password").placeholderText()
+    assert field(dialog, "primary.password").placeholderText().startswith("Stored ")
 
 
 def test_rejected_write_keeps_old_password(qtbot, sample_with_auth, test_keyring):
@@ -177,3 +178,27 @@ def test_without_backend_typed_password_reported(qtbot, sample_with_auth):
     assert "no keyring backend is available" in rejected.args[1]
     assert load_settings().settings["primary.timeout_s"] == 12
     assert "S3cret!" not in config_path().read_text(encoding="utf-8")
+
+
+def text_room(edit: QLineEdit) -> int:
+    """Return the width in pixels that ``edit`` has for its text or placeholder."""
+    option = QStyleOptionFrame()
+    edit.initStyleOption(option)
+    contents = edit.style().subElementRect(QStyle.SubElement.SE_LineEditContents, option, edit)
+    # QLineEdit keeps 2 pixels free on either side of its text.
+    return contents.width() - 4
+
+
+def test_placeholders_fit_at_default_size(qtbot, sample_with_auth):
+    store_password("primary", "S3cret!")
+    dialog = open_dialog(qtbot, tab="primary")
+    edit = field(dialog, "primary.password")
+    qtbot.waitUntil(lambda: edit.width() > 0)
+    placeholders = [edit.placeholderText()]
+
+    click(qtbot, dialog, "clearPassword_primary")
+    placeholders.append(edit.placeholderText())
+
+    for text in placeholders:
+        assert edit.fontMetrics().horizontalAdvance(text) <= text_room(edit), text
+    assert placeholders == ["Stored \N{EM DASH} type to replace", "Removed when you press OK or Apply"]
