@@ -1,9 +1,10 @@
-"""Titles of the dialog's tabs and of the password field, shared by the pages.
+"""Titles of the dialog, its tabs and the password field, shared by the pages.
 
 They live apart from the page modules so the dialog can name every tab
 before it imports the pages it has not built yet.
 """
 
+DIALOG_TITLE = "E-mail Options"
 GENERAL_TITLE = "&General"
 SERVER_TITLES = {"primary": "Mai&l Server", "secondary": "Se&condary Mail Server"}
 # The Queue tab adds the number of pending messages once it has read the queue.

@@ -249,3 +249,76 @@ def test_save_of_new_file_round_trips(qtbot):
     assert field(dialog, "secondary.enabled").isChecked()
     assert field(dialog, "secondary.host").text() == "::1"
     assert field(dialog, "secondary.port").value() == 2526
+
+
+def type_port(qtbot, dialog, key: str, text: str) -> None:
+    """Replace the port in the field of ``key`` by typing ``text``, as a user would."""
+    spin = field(dialog, key)
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, text)
+    assert spin.value() == int(text)
+
+
+def test_security_keeps_typed_usual_port(qtbot):
+    dialog = open_dialog(qtbot, tab="primary")
+    type_port(qtbot, dialog, "primary.port", "25")
+
+    set_field(dialog, "primary.security", "starttls")
+
+    assert field(dialog, "primary.port").value() == 25
+    assert dialog.working["primary.port"] == 25
+
+
+def test_security_keeps_port_typed_and_typed_back(qtbot):
+    dialog = open_dialog(qtbot, tab="primary")
+    type_port(qtbot, dialog, "primary.port", "2525")
+    type_port(qtbot, dialog, "primary.port", "25")
+
+    set_field(dialog, "primary.security", "tls")
+
+    assert dialog.working["primary.port"] == 25
+
+
+def test_security_moves_loaded_usual_port(qtbot):
+    save_settings(Settings({"secondary.enabled": True, "secondary.host": "::1",
+                            "secondary.security": "starttls", "secondary.port": 587}))
+    dialog = open_dialog(qtbot, tab="secondary")
+
+    set_field(dialog, "secondary.security", "tls")
+
+    assert field(dialog, "secondary.port").value() == 465
+    assert dialog.working["secondary.port"] == 465
+
+
+def test_security_keeps_loaded_unusual_port(qtbot):
+    save_settings(Settings({"primary.host": "::1", "primary.security": "starttls", "primary.port": 25}))
+    dialog = open_dialog(qtbot, tab="primary")
+
+    set_field(dialog, "primary.security", "tls")
+
+    assert dialog.working["primary.port"] == 25
+
+
+def test_port_edit_tracked_per_server(qtbot):
+    dialog = open_dialog(qtbot, tab="primary")
+    type_port(qtbot, dialog, "primary.port", "25")
+    dialog.select_tab("secondary")
+    set_field(dialog, "secondary.enabled", True)
+
+    set_field(dialog, "secondary.security", "starttls")
+    set_field(dialog, "primary.security", "starttls")
+
+    assert dialog.working["secondary.port"] == 587
+    assert dialog.working["primary.port"] == 25
+
+
+def test_restore_defaults_forgets_port_edits(qtbot):
+    dialog = open_dialog(qtbot, tab="primary")
+    type_port(qtbot, dialog, "primary.port", "2525")
+
+    click(qtbot, dialog, "restoreDefaultsButton")
+    set_field(dialog, "primary.security", "starttls")
+
+    assert field(dialog, "primary.port").value() == 587
+    assert dialog.working["primary.port"] == 587

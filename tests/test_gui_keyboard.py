@@ -6,10 +6,13 @@ import re
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QComboBox,
     QLabel,
+    QTabBar,
     QTextBrowser,
     QWidget,
 )
@@ -17,7 +20,9 @@ from PySide6.QtWidgets import (
 from alertmail.core.settings import setting
 from gui_support import field, open_dialog, set_field, write_sample_file
 
-PAGES = ["general", "primary", "secondary"]
+PAGES = ["general", "primary", "secondary", "queue"]
+# Buttons without a mnemonic and the standard key that presses each.
+STANDARD_KEYS = {"okButton": "Return", "cancelButton": "Esc", "helpButton": "F1"}
 
 
 def mnemonic(text: str) -> str | None:
@@ -44,7 +49,7 @@ def visible_mnemonics(dialog) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("tab", PAGES)
 def test_mnemonics_unique_per_tab(qtbot, tab):
     dialog = open_dialog(qtbot, tab=tab)
-    if tab != "general":
+    if tab in ("primary", "secondary"):
         set_field(dialog, f"{tab}.enabled", True)
         set_field(dialog, f"{tab}.auth", "pop_before_smtp")
 
@@ -182,3 +187,87 @@ def test_f1_opens_help(qtbot):
     assert setting("secondary.pop_port").help in text
     assert "Secondary Mail Server" in help_dialog.windowTitle()
     help_dialog.close()
+
+
+def visible_buttons(dialog) -> list[QAbstractButton]:
+    """Return the buttons of the current tab and of the button box that are shown."""
+    page = dialog.tab_widget.currentWidget()
+    buttons = [button for button in page.findChildren(QAbstractButton) if button.isVisibleTo(page)]
+    buttons = [button for button in buttons if not isinstance(button.parentWidget(), QTabBar)]
+    return buttons + [button for button in dialog.buttons.buttons() if button.isVisible()]
+
+
+@pytest.mark.parametrize("tab", PAGES)
+def test_every_button_has_mnemonic_or_standard_key(qtbot, tab):
+    dialog = open_dialog(qtbot, tab=tab)
+    if tab in ("primary", "secondary"):
+        set_field(dialog, f"{tab}.enabled", True)
+        set_field(dialog, f"{tab}.auth", "smtp")
+    tab_titles = [dialog.tab_widget.tabText(index) for index in range(dialog.tab_widget.count())]
+
+    without = [
+        button.objectName() for button in visible_buttons(dialog)
+        if mnemonic(button.text()) is None and button.objectName() not in STANDARD_KEYS
+    ]
+
+    assert without == []
+    assert all(mnemonic(title) for title in tab_titles)
+
+
+def test_standard_keys_of_buttons(qtbot):
+    dialog = open_dialog(qtbot)
+
+    help_keys = [shortcut.key() for shortcut in dialog.findChildren(QShortcut)]
+
+    assert QKeySequence(QKeySequence.StandardKey.HelpContents) in help_keys
+    assert QKeySequence("F1") in help_keys
+    assert dialog.ok_button.isDefault()
+
+
+def test_show_password_toggle_keeps_mnemonic(qtbot):
+    dialog = open_dialog(qtbot, tab="primary")
+    toggle = dialog.findChild(QAbstractButton, "showPassword_primary")
+
+    shown = mnemonic(toggle.text())
+    toggle.setChecked(True)
+
+    assert shown == "h"
+    assert mnemonic(toggle.text()) == "h"
+
+
+def accessible_name(widget: QWidget) -> str:
+    """Return the name that assistive technology reads for ``widget``."""
+    interface = QAccessible.queryAccessibleInterface(widget)
+    assert interface is not None, widget.objectName()
+    return interface.text(QAccessible.Text.Name)
+
+
+def test_every_button_has_tooltip_and_accessible_name(qtbot):
+    dialog = open_dialog(qtbot)
+
+    buttons = dialog.findChildren(QAbstractButton)
+    # Qt's own buttons, such as the table's corner button, have names that start with qt_.
+    buttons = [button for button in buttons if button.objectName() and not button.objectName().startswith("qt_")]
+    buttons = [button for button in buttons if not isinstance(button.parentWidget(), QTabBar)]
+
+    assert len(buttons) >= 20
+    for button in buttons:
+        assert button.toolTip(), button.objectName()
+        assert accessible_name(button), button.objectName()
+
+
+def test_every_bound_field_has_tooltip_and_accessible_name(qtbot):
+    dialog = open_dialog(qtbot)
+
+    assert len(dialog.bindings) == len([key for key in dialog.bindings if "." in key]) >= 20
+    for key, binding in dialog.bindings.items():
+        assert binding.widget.toolTip() == setting(key).help, key
+        assert binding.widget.accessibleName() == setting(key).plain_label, key
+        # On Linux Qt names a drop-down list by its current text and links
+        # the label through the buddy relation, so only the others read the label.
+        if not isinstance(binding.widget, QComboBox):
+            assert accessible_name(binding.widget) == setting(key).plain_label, key
+    for server in ("primary", "secondary"):
+        password = field(dialog, f"{server}.password")
+        assert password.toolTip()
+        assert accessible_name(password) == "Password"
