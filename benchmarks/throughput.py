@@ -42,7 +42,8 @@ import throughput_costs  # noqa: E402
 from alertmail.core import maillog  # noqa: E402
 from alertmail.core.mailer import run_batch  # noqa: E402
 from alertmail.core.messages import message_bytes  # noqa: E402
-from alertmail.core.queue import Queue, to_outgoing  # noqa: E402
+from alertmail.core.queue import Queue  # noqa: E402
+from alertmail.core.queue_outgoing import to_outgoing  # noqa: E402
 from alertmail.core.settings import Settings  # noqa: E402
 
 RATE_TARGET = 0.9

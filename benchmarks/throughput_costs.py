@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from alertmail.core.dispatch import SmtpDispatcher
 from alertmail.core.mailer import run_batch
 from alertmail.core.messages import message_bytes
-from alertmail.core.queue import Queue, to_outgoing
+from alertmail.core.queue import Queue
+from alertmail.core.queue_outgoing import to_outgoing
 from alertmail.core.settings import Settings
 
 PROFILE_LINES = 30

@@ -28,7 +28,8 @@ from pathlib import Path
 from . import failover, status
 from .dispatch import CancelToken, MessageResult
 from .errors import AlertmailError, DeliveryCancelled, NoServerEnabledError, SettingError
-from .queue import Queue, to_outgoing
+from .queue import Queue
+from .queue_outgoing import to_outgoing
 from .queue_records import MessageNotFoundError, QueueError, QueuedMessage
 from .settings import Settings
 from .transcript import Transcript

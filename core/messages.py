@@ -8,7 +8,6 @@ endings the stored copy has; dot-stuffing happens when the data is sent.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import email.policy
 import email.utils
 import re
@@ -20,6 +19,7 @@ from email.parser import BytesParser
 
 from . import validation
 from .errors import SettingError
+from .message_render import MessageFields, render_plain
 from .settings import Settings
 
 RECIPIENT_KEYS = {"errors": "general.errors_to", "reports": "general.reports_to"}
@@ -29,25 +29,56 @@ ADDRESS_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc")
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
-@dataclasses.dataclass
 class OutgoingMessage:
     """One message ready for delivery.
 
     ``sender`` and ``recipients`` are the bare envelope addresses.
-    ``message`` carries the headers From, To, Subject, Date and Message-ID.
     ``message_id`` (``<...@...>``) stays the same on every resend.
+    ``fields`` contains the parts the message was built from, and is
+    ``None`` for a message restored from stored bytes. ``message`` is the
+    ``EmailMessage`` with the headers From, To, Subject, Date and Message-ID.
+    The wire bytes are rendered once and kept, so a change made to
+    ``message`` afterwards is not sent.
     """
 
-    kind: str
-    sender: str
-    recipients: list[str]
-    message: EmailMessage
-    message_id: str
+    def __init__(
+        self,
+        kind: str,
+        sender: str,
+        recipients: list[str],
+        message_id: str,
+        *,
+        message: EmailMessage | None = None,
+        fields: MessageFields | None = None,
+    ) -> None:
+        if message is None and fields is None:
+            raise ValueError("an OutgoingMessage needs its EmailMessage or its fields")
+        self.kind = kind
+        self.sender = sender
+        self.recipients = recipients
+        self.message_id = message_id
+        self.fields = fields
+        self._message = message
+        # Wire bytes by the smtputf8 flag they were rendered for.
+        self._wire: dict[bool, bytes] = {}
+
+    @property
+    def message(self) -> EmailMessage:
+        """The message as an ``EmailMessage``, built on first use for a plain message."""
+        if self._message is None:
+            assert self.fields is not None
+            self._message = build_email(self.fields)
+        return self._message
 
     @property
     def subject(self) -> str:
         """The Subject header, decoded."""
+        if self.fields is not None:
+            return self.fields.subject
         return str(self.message.get("Subject", ""))
+
+    def __repr__(self) -> str:
+        return f"OutgoingMessage({self.kind!r}, {self.message_id!r}, to {self.recipients!r})"
 
 
 def ascii_domain(domain: str) -> str:
@@ -87,11 +118,52 @@ def make_message_id(sender: str) -> str:
     return email.utils.make_msgid(domain=domain)
 
 
-def _check_message_id(message_id: str) -> str:
+def check_message_id(message_id: str) -> str:
+    """Return ``message_id`` when it has the form ``<left@right>``, or raise ``SettingError``."""
     validation.reject_line_breaks("message_id", message_id)
     if not (message_id.startswith("<") and message_id.endswith(">") and "@" in message_id):
         raise SettingError("message_id", message_id, "a Message-ID has the form <left@right>")
     return message_id
+
+
+def build_email(fields: MessageFields) -> EmailMessage:
+    """Build the ``EmailMessage`` of ``fields`` with the ``email`` package."""
+    message = EmailMessage(policy=email.policy.default)
+    message["From"] = Address(display_name=fields.from_name, addr_spec=fields.from_address)
+    message["To"] = ", ".join(fields.to)
+    message["Subject"] = fields.subject
+    message["Date"] = fields.date
+    message["Message-ID"] = fields.message_id
+    # RFC 3834: vacation responders and ticket systems must not reply to it.
+    message["Auto-Submitted"] = "auto-generated"
+    if fields.body.isascii():
+        message.set_content(fields.body)
+    else:
+        # Quoted-printable keeps the body 7-bit, so it needs no 8BITMIME.
+        message.set_content(fields.body, cte="quoted-printable")
+    return message
+
+
+def compose(kind: str, fields: MessageFields, recipients: list[str]) -> OutgoingMessage:
+    """Make the ``OutgoingMessage`` of checked ``fields``, sent to the envelope ``recipients``.
+
+    A plain message (see message_render.py) gets its wire bytes now and its
+    ``EmailMessage`` only when something asks for it. Any other message is
+    built with the ``email`` package now, so its errors surface here.
+    """
+    plain = render_plain(fields)
+    message = build_email(fields) if plain is None else None
+    outgoing = OutgoingMessage(
+        kind, fields.from_address, recipients, fields.message_id, message=message, fields=fields
+    )
+    if plain is not None:
+        outgoing._wire[False] = outgoing._wire[True] = plain
+    return outgoing
+
+
+def format_date(moment: datetime) -> str:
+    """Return ``moment`` (a time with its zone) as the value of a Date header."""
+    return email.utils.format_datetime(moment)
 
 
 def build_message(
@@ -109,28 +181,17 @@ def build_message(
     if not entries:
         raise SettingError(key, entries, "no recipient: enter at least one address")
     validation.reject_line_breaks("subject", subject)
-    message_id = _check_message_id(message_id) if message_id else make_message_id(sender)
-
-    message = EmailMessage(policy=email.policy.default)
-    message["From"] = Address(display_name=settings["general.from_name"], addr_spec=sender)
-    message["To"] = ", ".join(entries)
-    message["Subject"] = subject
-    message["Date"] = email.utils.format_datetime(datetime.now().astimezone())
-    message["Message-ID"] = message_id
-    # RFC 3834: vacation responders and ticket systems must not reply to it.
-    message["Auto-Submitted"] = "auto-generated"
-    if body.isascii():
-        message.set_content(body)
-    else:
-        # Quoted-printable keeps the body 7-bit, so it needs no 8BITMIME.
-        message.set_content(body, cte="quoted-printable")
-    return OutgoingMessage(
-        kind=kind,
-        sender=sender,
-        recipients=validation.envelope_addresses(entries),
-        message=message,
+    message_id = check_message_id(message_id) if message_id else make_message_id(sender)
+    fields = MessageFields(
+        from_name=settings["general.from_name"],
+        from_address=sender,
+        to=tuple(entries),
+        subject=subject,
+        date=format_date(datetime.now().astimezone()),
         message_id=message_id,
+        body=body,
     )
+    return compose(kind, fields, validation.envelope_addresses(entries))
 
 
 def restore_message(kind: str, sender: str, recipients: list[str], data: bytes) -> OutgoingMessage:
@@ -138,13 +199,7 @@ def restore_message(kind: str, sender: str, recipients: list[str], data: bytes) 
     _recipients_key(kind)
     message = BytesParser(policy=email.policy.default).parsebytes(data)
     message_id = str(message.get("Message-ID", "")).strip()
-    return OutgoingMessage(
-        kind=kind,
-        sender=sender,
-        recipients=list(recipients),
-        message=message,
-        message_id=message_id,
-    )
+    return OutgoingMessage(kind, sender, list(recipients), message_id, message=message)
 
 
 def _server_phrase(settings: Settings, server_name: str) -> str:
@@ -203,12 +258,17 @@ def _ascii_mailbox(address: Address) -> Address | Group:
 
 
 def _ascii_headers(message: EmailMessage) -> EmailMessage:
-    """Return a copy of ``message`` whose address headers need no SMTPUTF8."""
-    converted = copy.deepcopy(message)
+    """Return ``message``, or a converted copy when an address header needs SMTPUTF8."""
+    names = []
     for name in ADDRESS_HEADERS:
-        header = converted.get(name)
-        if header is None or not hasattr(header, "groups") or str(header).isascii():
-            continue
+        header = message.get(name)
+        if header is not None and hasattr(header, "groups") and not str(header).isascii():
+            names.append(name)
+    if not names:
+        return message
+    converted = copy.deepcopy(message)
+    for name in names:
+        header = converted[name]
         items: list[Address | Group] = []
         for group in header.groups:
             mailboxes = [_ascii_mailbox(address) for address in group.addresses]
@@ -226,12 +286,18 @@ def message_bytes(message: OutgoingMessage, *, smtputf8: bool) -> bytes:
 
     Without ``smtputf8`` every header is ASCII: display names and subjects
     are encoded per RFC 2047 and domains as IDNA. With it, headers are UTF-8
-    (RFC 6532). Dot-stuffing is left to the sender.
+    (RFC 6532). Dot-stuffing is left to the sender. The bytes are kept on
+    ``message``, so the next call returns them at once.
     """
+    data = message._wire.get(smtputf8)
+    if data is not None:
+        return data
     if smtputf8:
         data = message.message.as_bytes(policy=email.policy.SMTPUTF8)
     else:
         data = _ascii_headers(message.message).as_bytes(policy=email.policy.SMTP)
     # The generator keeps the line endings of a body parsed from stored bytes,
     # so every CR, LF or CRLF is written as CRLF here.
-    return _LINE_END.sub(b"\r\n", data)
+    data = _LINE_END.sub(b"\r\n", data)
+    message._wire[smtputf8] = data
+    return data

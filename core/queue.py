@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import settings as declared
 from .lazy_logging import get_logger
@@ -53,10 +52,7 @@ from .queue_records import (
 from .queue_schema import database_errors, database_path, open_database, transaction
 from .settings import Settings
 
-if TYPE_CHECKING:
-    from .messages import OutgoingMessage
-
-__all__ = ["Queue", "QueueError", "QueuedMessage", "MessageNotFoundError", "to_outgoing"]
+__all__ = ["Queue", "QueueError", "QueuedMessage", "MessageNotFoundError"]
 
 DEFAULT_MAX_ATTEMPTS = declared.setting("mailer.max_attempts").default
 
@@ -376,33 +372,3 @@ def _check_states(states: Iterable[str]) -> list[str]:
         if state not in STATES:
             raise ValueError(f"unknown state {state!r}: use one of {', '.join(STATES)}")
     return checked
-
-
-def to_outgoing(message: QueuedMessage, settings: Settings) -> OutgoingMessage:
-    """Build the ``OutgoingMessage`` the dispatcher sends for a queued message.
-
-    The sender, recipients, subject, body and Message-ID are those stored
-    with the message, and its Date header is the time it was queued. Only
-    settings that the queue does not store are taken from ``settings``.
-
-    Raises ``SettingError`` naming the key when a stored address fails the
-    full syntax check. ``alertmail send`` skips that check to start fast, so
-    a hand-edited settings file can put such an address in the queue. The
-    mailer is expected to mark that message failed with this error.
-    """
-    import datetime
-    import email.utils
-
-    from . import messages
-
-    name, address = email.utils.parseaddr(message.sender)
-    values = settings.copy()
-    values["general.from_address"] = address
-    values["general.from_name"] = name
-    values[messages.RECIPIENT_KEYS[message.kind]] = message.recipients
-    outgoing = messages.build_message(
-        values, message.kind, message.subject, message.body, message_id=message.message_id
-    )
-    queued_at = datetime.datetime.fromisoformat(message.queued_at).astimezone()
-    outgoing.message.replace_header("Date", email.utils.format_datetime(queued_at))
-    return outgoing

@@ -402,7 +402,7 @@ def test_update_fields_rejects_sent_message(queue, settings):
 
 def test_to_outgoing_keeps_stored_values(queue, settings):
     from alertmail.core.messages import message_bytes
-    from alertmail.core.queue import to_outgoing
+    from alertmail.core.queue_outgoing import to_outgoing
 
     body = "first\n.\nlast\n"
     new_id = queue.add("errors", "Disk full", body, settings)
@@ -430,7 +430,7 @@ def test_to_outgoing_keeps_stored_values(queue, settings):
 
 
 def test_to_outgoing_after_edit_uses_new_values(queue, settings):
-    from alertmail.core.queue import to_outgoing
+    from alertmail.core.queue_outgoing import to_outgoing
 
     new_id = queue.add("reports", "Report", "body", settings)
     edited = queue.update_fields(new_id, to="noc@example.com", subject="Report, edited")
@@ -537,7 +537,7 @@ def test_add_waits_for_other_writer(settings):
 
 def test_deferred_address_checks(queue, settings, tmp_path):
     from alertmail.core import store
-    from alertmail.core.queue import to_outgoing
+    from alertmail.core.queue_outgoing import to_outgoing
 
     path = tmp_path / "alertmail.toml"
     path.write_text(
