@@ -11,8 +11,8 @@ SMTP and within the server's timeout. The alternative, ``msal`` plus
 ``google-auth``, needs two libraries with two HTTP stacks, and neither
 serves a generic provider. ``msal`` also calls Microsoft's instance
 discovery endpoint before it acquires a token (documented on Microsoft
-Learn under "Custom authority aliases"), which is one more request that a
-national cloud or a test endpoint would have to answer.
+Learn under "Custom authority aliases"): one more network request, which
+a local test endpoint would have to serve as well.
 
 Authlib and requests are imported only when a token is requested, so
 ``alertmail send`` and the dialog's start do not load them.
@@ -294,7 +294,8 @@ def token_source_for(config: OAuthConfig, ssl_context: ssl.SSLContext | None = N
     """Return the process-wide token source of ``config``, so its token is reused between sessions.
 
     ``config`` includes the server name and the secret, so a changed setting
-    or secret gets a new source and a new token.
+    or secret gets a new source and a new token. ``ssl_context`` is used
+    only when the source is created.
     """
     with _shared_lock:
         source = _shared.get(config)
