@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     from alertmail.core.store import load_settings
 
     from .dialog import EmailOptionsDialog
-    from .window_state import clamp_size, load_window_state
+    from .window_state import load_window_state
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("alertmail")
@@ -90,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         tab = "primary" if not loaded.exists else remembered.tab or "general"
     dialog = EmailOptionsDialog(loaded, first_tab=tab)
     if remembered.size is not None:
-        available = app.primaryScreen().availableGeometry()
-        dialog.resize(*clamp_size(remembered.size, (available.width(), available.height())))
+        dialog.resize_within_screen(remembered.size)
     dialog.first_frame.connect(_report_first_frame)
     dialog.finished.connect(app.quit)
     dialog.show()

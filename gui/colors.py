@@ -67,8 +67,15 @@ def invalid_style(palette: QPalette) -> str:
 
 
 def banner_style(palette: QPalette) -> str:
-    """Return the style sheet of the banner that reports a settings file problem."""
-    background = pick(BANNER_BACKGROUND, window_color(palette))
+    """Return the style sheet of the banner that reports a settings file problem.
+
+    The banner's background is the variant nearer the window color (a light
+    yellow on a light window, a dark amber on a dark one), and its text the
+    variant that contrasts more with that background.
+    """
+    light, dark = QColor(BANNER_BACKGROUND.light), QColor(BANNER_BACKGROUND.dark)
+    window = window_color(palette)
+    background = light if contrast_ratio(light, window) <= contrast_ratio(dark, window) else dark
     text = pick(BANNER_TEXT, background).name()
     border = pick(BANNER_BORDER, window_color(palette)).name()
     return (
@@ -119,6 +126,6 @@ def dark_palette() -> QPalette:
     disabled = QPalette.ColorGroup.Disabled
     for role in (roles.WindowText, roles.Text, roles.ButtonText):
         palette.setColor(disabled, role, QColor("#808080"))
-    palette.setColor(disabled, roles.Base, QColor("#2a2a2a"))
+    palette.setColor(disabled, roles.Base, QColor("#353535"))
     palette.setColor(disabled, roles.Button, QColor("#383838"))
     return palette

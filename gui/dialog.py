@@ -35,9 +35,9 @@ from .binding import FieldBinding, read_or_error
 from .colors import ERROR_COLOR, HINT_STYLE, WARNING_COLOR, banner_style, invalid_style
 from .dialog_pages import DialogPages
 from .dialog_saving import DialogSaving
+from .fields import plain_label, set_text_color
 from .first_frame import FirstFrameWork
 from .general_tab import GeneralTab
-from .fields import plain_label, set_text_color
 from .titles import DIALOG_TITLE, PAGE_TITLES, PASSWORD_LABEL
 
 if TYPE_CHECKING:
@@ -51,10 +51,7 @@ TITLE = DIALOG_TITLE
 DEFAULT_SIZE = (640, 640)
 Button = QDialogButtonBox.StandardButton
 
-FIRST_RUN_HINT = (
-    "Start here: enter your mail server's name, then the Errors and Reports/Stats "
-    "addresses on the General tab."
-)
+FIRST_RUN_HINT = "Start here: enter your mail server's name, then the recipients on the General tab."
 NO_SERVER_WARNING = "No server is enabled: alerts are kept in the queue and not sent."
 NO_RECIPIENTS_WARNING = (
     "No recipients: Errors and Reports/Stats are both empty, so alerts have nowhere to go."
@@ -147,7 +144,14 @@ class EmailOptionsDialog(DialogPages, DialogSaving, FirstFrameWork, QDialog):
             self.select_tab(first_tab)
         self._show_model(self._working)
         self.installEventFilter(self)
-        self.resize(*DEFAULT_SIZE)
+        self.resize_within_screen(DEFAULT_SIZE)
+
+    def resize_within_screen(self, size: tuple[int, int]) -> None:
+        """Resize to ``size``, reduced to the screen's available area where it is larger."""
+        from .window_state import clamp_size
+
+        available = self.screen().availableGeometry()
+        self.resize(*clamp_size(size, (available.width(), available.height())))
 
     # --- layout ------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory
 
 from alertmail.core.store import config_path
-from alertmail.gui.colors import contrast_ratio, dark_palette
+from alertmail.gui.colors import contrast_ratio, dark_palette, relative_luminance
 from gui_support import field, open_dialog, set_field
 
 # WCAG 2 AA: 4.5:1 for text, 3:1 for other marks such as a field's frame.
@@ -65,9 +65,12 @@ def test_banner_readable(qtbot, palette):
     dialog = dialog_with_every_message(qtbot)
 
     background, text, border = colors_in(dialog.banner.styleSheet())
+    window = palette.color(QPalette.ColorRole.Window)
 
     assert dialog.banner.isVisible()
     assert contrast_ratio(text, background) >= TEXT_CONTRAST
+    # A light banner on a light window and a dark one on a dark window.
+    assert (relative_luminance(background) > 0.5) == (relative_luminance(window) > 0.5)
     assert contrast_ratio(border, palette.color(QPalette.ColorRole.Window)) > 1.0
 
 
