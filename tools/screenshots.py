@@ -137,13 +137,16 @@ def render(output: Path, suffix: str, dark: bool) -> list[Path]:
 
     from alertmail.core.store import load_settings
     from alertmail.gui.colors import dark_palette
-    from alertmail.gui.dialog import EmailOptionsDialog
+    from alertmail.gui.dialog import DEFAULT_SIZE, EmailOptionsDialog
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     if dark:
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
     dialog = EmailOptionsDialog(load_settings(), first_tab="general")
+    # The offscreen platform's screen is 800 x 800 pixels, which the dialog
+    # would shrink to at a scale factor of 2.
+    dialog.resize(*DEFAULT_SIZE)
     checked = []
     dialog.keyring_checked.connect(lambda: checked.append(True))
     dialog.show()
