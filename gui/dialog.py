@@ -38,6 +38,7 @@ from .dialog_saving import DialogSaving
 from .fields import plain_label, set_text_color
 from .first_frame import FirstFrameWork
 from .general_tab import GeneralTab
+from .notices import FIRST_RUN_HINT, delivery_warnings
 from .titles import DIALOG_TITLE, PAGE_TITLES, PASSWORD_LABEL
 
 if TYPE_CHECKING:
@@ -47,15 +48,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TITLE = DIALOG_TITLE
 DEFAULT_SIZE = (640, 640)
 Button = QDialogButtonBox.StandardButton
 
-FIRST_RUN_HINT = "Start here: enter your mail server's name, then the recipients on the General tab."
-NO_SERVER_WARNING = "No server is enabled: alerts are kept in the queue and not sent."
-NO_RECIPIENTS_WARNING = (
-    "No recipients: Errors and Reports/Stats are both empty, so alerts have nowhere to go."
-)
 BUTTON_HELP = {
     Button.Ok: "Save the changes and close the dialog (Enter).",
     Button.Cancel: "Close the dialog without saving the changes (Esc).",
@@ -63,21 +58,6 @@ BUTTON_HELP = {
     Button.RestoreDefaults: "Fill the form with the default settings. Nothing is saved until OK or Apply.",
     Button.Help: "Open the help of this tab (F1). With a field selected, F1 opens the help at that field.",
 }
-
-
-def delivery_warnings(values: Settings) -> dict[str, str]:
-    """Return the warnings about ``values`` that let nothing be delivered, by tab key.
-
-    These do not block OK: an administrator may save such settings on
-    purpose, for example to hold the queue while a server is replaced.
-    """
-    warnings = {}
-    if not any(values[f"{server}.enabled"] for server in SERVERS):
-        for server in SERVERS:
-            warnings[server] = NO_SERVER_WARNING
-    if not values["general.errors_to"] and not values["general.reports_to"]:
-        warnings["general"] = NO_RECIPIENTS_WARNING
-    return warnings
 
 
 class EmailOptionsDialog(DialogPages, DialogSaving, FirstFrameWork, QDialog):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel
 
 from alertmail.core.store import load_settings
-from alertmail.gui.dialog import NO_RECIPIENTS_WARNING, NO_SERVER_WARNING
+from alertmail.gui.notices import NO_RECIPIENTS_WARNING, NO_SERVER_WARNING
 from gui_support import click, open_dialog, set_field, write_sample_file
 
 

@@ -16,7 +16,8 @@ from alertmail import resources
 from alertmail.core.queue_schema import database_path
 from alertmail.core.store import config_path, load_settings, state_dir
 from alertmail.gui import app
-from alertmail.gui.dialog import DEFAULT_SIZE, FIRST_RUN_HINT, EmailOptionsDialog
+from alertmail.gui.dialog import DEFAULT_SIZE, EmailOptionsDialog
+from alertmail.gui.notices import FIRST_RUN_HINT
 from alertmail.gui.window_state import WindowState, load_window_state, save_window_state, state_path
 from gui_support import click, open_dialog, set_field, write_sample_file
 
