@@ -385,6 +385,26 @@ class EmailOptionsDialog(DialogPages, DialogSaving, FirstFrameWork, QDialog):
         save_window_state(WindowState((self.width(), self.height()), self.current_tab))
         super().done(result)
 
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Press the focused button on Enter; from anywhere else Enter presses OK.
+
+        Only OK is a default button, so Enter in a field never opens Help. A
+        focused button must still get its own Enter: Cancel must not save.
+        """
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QPushButton
+
+        focused = QApplication.focusWidget()
+        if (
+            event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and isinstance(focused, QPushButton)
+            and focused.isEnabled()
+            and self.isAncestorOf(focused)
+        ):
+            focused.click()
+            return
+        super().keyPressEvent(event)
+
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
         """Read the queue again when the dialog becomes the active window."""
         super().changeEvent(event)

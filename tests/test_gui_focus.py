@@ -1,10 +1,10 @@
-"""Enter presses OK and nothing else; Tab runs from the tab bar through the page to the buttons."""
+"""Enter presses OK from a field and a focused button itself; Tab runs from the tab bar through the page to the buttons."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QWidget
 
 from alertmail.core.store import config_path, load_settings
 from alertmail.gui.dialog import EmailOptionsDialog
@@ -41,6 +41,25 @@ def test_only_ok_is_default(qtbot, tab):
         if button.isVisible() and button.isEnabled():
             focus(qtbot, button)
             assert default_buttons(dialog) == ["okButton"], button.objectName()
+
+
+@pytest.mark.parametrize("name", ["cancelButton", "restoreDefaultsButton"])
+def test_enter_on_focused_button_presses_it(qtbot, name):
+    original = write_sample_file()
+    dialog = active_dialog(qtbot, "general")
+    set_field(dialog, "general.from_name", "Changed, not saved")
+    button = dialog.findChild(QPushButton, name)
+    focus(qtbot, button)
+
+    qtbot.keyClick(button, Qt.Key.Key_Return)
+
+    assert config_path().read_bytes() == original
+    if name == "cancelButton":
+        assert dialog.result() == QDialog.DialogCode.Rejected
+        assert not dialog.isVisible()
+    else:
+        assert dialog.isVisible()
+        assert field(dialog, "general.from_name").text() == ""
 
 
 def fill_server(dialog, tab: str) -> None:
