@@ -216,3 +216,18 @@ def test_lazy_dialog_reports_problem_on_unbuilt_tab(qtbot):
     assert not dialog.ok_button.isEnabled()
     assert dialog.problems()[0][0] == "primary.host"
     assert "Mail Server" in dialog.summary.text()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "tab"),
+    [([], None), (["--tab", "queue"], "queue"), (["--tab=secondary"], "secondary"), (["--tab", "primary"], "primary")],
+)
+def test_command_line_usual_forms(arguments, tab):
+    assert app.parse_args(arguments).tab == tab
+
+
+def test_command_line_errors_go_to_argparse(capsys):
+    with pytest.raises(SystemExit) as raised:
+        app.parse_args(["--tab", "tertiary"])
+    assert raised.value.code == 2
+    assert "invalid choice: 'tertiary'" in capsys.readouterr().err
