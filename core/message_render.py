@@ -139,7 +139,7 @@ def _plain_body(body: str) -> bytes | None:
     if not body.isascii():
         return None
     lines = body.encode("ascii").splitlines()
-    if any(len(line) > MAX_LINE for line in lines):
+    if max(map(len, lines), default=0) > MAX_LINE:
         return None
     return b"\r\n".join(lines) + b"\r\n"
 
