@@ -42,7 +42,10 @@ class SmtpDispatcher:
     """One SMTP session through one server.
 
     ``password_for(server_name)`` returns the password or raises
-    ``SecretStoreError``; it defaults to the keyring. ``ssl_context``
+    ``SecretStoreError``; it defaults to the keyring. Without a
+    ``transcript``, the lines of the messages' commands and replies are
+    recorded only while the ``alertmail.transcript`` logger logs DEBUG,
+    because no one reads them. ``ssl_context``
     defaults to a context that verifies against the operating system's
     trust store. ``resolver(host, port)`` returns ``getaddrinfo`` tuples and
     defaults to ``socket.getaddrinfo``; IP addresses never reach it.
@@ -61,11 +64,14 @@ class SmtpDispatcher:
         self.server = server
         self.password_for = password_for
         self.transcript = transcript if transcript is not None else Transcript()
+        self._transcribe = transcript is not None
         self.ssl_context = ssl_context
         self.cancel = cancel if cancel is not None else CancelToken()
         self.resolver = resolver
         self._session: Session | None = None
         self._lost: ConnectionLost | None = None
+        # The last result, while its log line is still to be written.
+        self._unlogged: MessageResult | None = None
 
     @property
     def connected(self) -> bool:
@@ -87,22 +93,40 @@ class SmtpDispatcher:
             cancel=self.cancel,
             resolver=self.resolver,
         )
+        self._session.channel.transcribe = self._transcribe
         log.info(
             "connected to the %s server %s port %d", self.server.label, self.server.host,
             self.server.port,
         )
 
-    def send(self, message: OutgoingMessage) -> MessageResult:
+    def send(
+        self,
+        message: OutgoingMessage,
+        *,
+        while_waiting: Callable[[], None] | None = None,
+        before_data: Callable[[], None] | None = None,
+    ) -> MessageResult:
         """Send ``message`` in one transaction and return its result.
 
         Refusals and temporary failures are results, not exceptions. Raises
         ``MessageLost`` (a ``ConnectionLost``) when the session dies or the
         server replies 421, ``MessageCancelled`` when cancelled, and
         ``SettingError`` when an address contains CR or LF.
+
+        The hooks are those of ``Transaction``: ``while_waiting`` runs while
+        each command's reply is awaited, ``before_data`` before the data is
+        sent, and an exception from either ends the session and propagates.
+
+        The INFO log line of each result is written while the server works
+        on the next message's data, or when the session closes, so that
+        writing it does not delay the session.
         """
         if self._session is None:
             raise RuntimeError("connect() must succeed before send()")
-        transaction = Transaction(self._session, self.server, message)
+        transaction = Transaction(
+            self._session, self.server, message, while_waiting=while_waiting,
+            before_data=before_data, after_data=self._write_unlogged,
+        )
         if self._lost is not None:
             lost = ConnectionLost(
                 Step.MAIL, f"the connection was lost earlier: {self._lost.detail}",
@@ -117,16 +141,28 @@ class SmtpDispatcher:
         except MessageCancelled:
             self._lost = ConnectionLost(Step.MAIL, "cancelled by the user", server=self.server.name)
             raise
+        except BaseException:
+            if transaction.session_lost is not None:
+                self._lost = transaction.session_lost
+            raise
         if transaction.session_lost is not None:
             self._lost = transaction.session_lost
-        log.info(
-            "message %s (%s) through the %s server: %s", result.message_id, result.kind,
-            self.server.label, result.summary(),
-        )
+        self._write_unlogged()
+        if log.isEnabledFor(logging.INFO):
+            self._unlogged = result
         return result
+
+    def _write_unlogged(self) -> None:
+        result, self._unlogged = self._unlogged, None
+        if result is not None:
+            log.info(
+                "message %s (%s) through the %s server: %s", result.message_id, result.kind,
+                self.server.label, result.summary(),
+            )
 
     def close(self) -> None:
         """End the session with QUIT; a failed QUIT is only logged at DEBUG level."""
+        self._write_unlogged()
         session, self._session = self._session, None
         if session is None:
             return

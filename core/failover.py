@@ -88,6 +88,8 @@ def deliver(
     cancel: CancelToken | None = None,
     resolver: Resolver | None = None,
     on_result: Callable[[MessageResult], None] | None = None,
+    while_waiting: Callable[[], None] | None = None,
+    before_data: Callable[[], None] | None = None,
 ) -> DeliveryReport:
     """Send ``messages`` through the first usable server; return what happened.
 
@@ -98,11 +100,16 @@ def deliver(
     field contains CR or LF; every delivery failure is in the report.
 
     ``on_result`` is called with each message's result as soon as it is
-    known, so a caller can record it before the next message goes out.
+    known, before any command of the next message is sent.
+    ``while_waiting`` and ``before_data`` are the hooks of
+    ``SmtpDispatcher.send``: the first is called while the server's replies
+    are awaited, the second before each message's data is sent, and an
+    exception from either ends the session and propagates. Without a
+    ``transcript`` no line of the messages' commands is recorded, unless
+    the ``alertmail.transcript`` logger logs DEBUG.
     """
     servers = servers_in_order(settings, choice)
     cancel = cancel if cancel is not None else CancelToken()
-    transcript = transcript if transcript is not None else Transcript()
     report = DeliveryReport(server=None, results=[], passed_over=[], error=None)
     for server in servers:
         dispatcher = SmtpDispatcher(
@@ -124,7 +131,7 @@ def deliver(
         report.server = server.name
         report.error = None
         try:
-            _send_all(dispatcher, messages, report, on_result)
+            _send_all(dispatcher, messages, report, on_result, (while_waiting, before_data))
         finally:
             dispatcher.close()
         return report
@@ -136,8 +143,13 @@ def _send_all(
     messages: list[OutgoingMessage],
     report: DeliveryReport,
     on_result: Callable[[MessageResult], None] | None,
+    hooks: tuple[Callable[[], None] | None, Callable[[], None] | None],
 ) -> None:
-    """Send each message over the open session; defer the rest when it is lost."""
+    """Send each message over the open session; defer the rest when it is lost.
+
+    ``hooks`` are ``while_waiting`` and ``before_data`` for ``SmtpDispatcher.send``.
+    """
+    while_waiting, before_data = hooks
 
     def record(result: MessageResult) -> None:
         report.results.append(result)
@@ -146,7 +158,7 @@ def _send_all(
 
     for index, message in enumerate(messages):
         try:
-            result = dispatcher.send(message)
+            result = dispatcher.send(message, while_waiting=while_waiting, before_data=before_data)
         except (MessageLost, MessageCancelled) as error:
             log.warning(
                 "%s server: session ended at message %s: %s", dispatcher.server.label,

@@ -8,6 +8,7 @@ silent, or a 421 reply) and cancellation raise.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from . import validation
 from .errors import ConnectionLost, DeliveryCancelled, DeliveryError, SettingError, Step, seconds_text
@@ -116,15 +117,35 @@ class Transaction:
     """Sends one message over an open session.
 
     ``session_lost`` is set when the session died after the message's
-    result was already known (a failed RSET); the next message then fails
-    at once.
+    result was already known (a failed RSET), or when a hook raised. The
+    next message then fails at once.
+
+    Optional hooks let the caller work while the server does.
+    ``while_waiting`` is called after each command is sent, before its
+    reply is read. ``before_data`` is called after the server accepted the
+    DATA command and before the data is sent. ``after_data`` is called
+    after the data is sent, before the reply to it is read. Whatever a hook
+    raises ends the session and propagates, because the server still
+    expects a reply to be read or data to be sent.
     """
 
-    def __init__(self, session: Session, server: ServerSettings, message: OutgoingMessage) -> None:
+    def __init__(
+        self,
+        session: Session,
+        server: ServerSettings,
+        message: OutgoingMessage,
+        *,
+        while_waiting: Callable[[], None] | None = None,
+        before_data: Callable[[], None] | None = None,
+        after_data: Callable[[], None] | None = None,
+    ) -> None:
         self.session = session
         self.channel = session.channel
         self.server = server
         self.message = message
+        self.while_waiting = while_waiting
+        self.before_data = before_data
+        self.after_data = after_data
         self.session_lost: ConnectionLost | None = None
         self.accepted: list[str] = []
         self.refused: dict[str, tuple[int | None, str]] = {}
@@ -190,9 +211,22 @@ class Transaction:
     def command(self, line: str, step: Step) -> Reply:
         try:
             self.channel.send_line(line)
+            if self.while_waiting is not None:
+                self._call_hook(self.while_waiting, step)
             return self.channel.read_reply()
         except WireError as error:
             raise self._lost(step, error) from None
+
+    def _call_hook(self, hook: Callable[[], None], step: Step) -> None:
+        """Call a caller's hook; when it raises, mark the session lost and re-raise."""
+        try:
+            hook()
+        except BaseException as error:
+            self.session_lost = ConnectionLost(
+                step, f"the session was ended by an error of the sending program: {error}",
+                server=self.server.name,
+            )
+            raise
 
     def reset(self) -> None:
         """Send RSET after a failed transaction; a failure here only ends the session."""
@@ -296,10 +330,17 @@ class Transaction:
             result = self._failed_reply(Step.DATA, reply, "the DATA command")
             self.reset()
             return result
+        if self.before_data is not None:
+            # The server accepts the message once the data has been sent, so
+            # this is where the mailer makes sure the previous message's
+            # result is committed (see mailer.run_batch).
+            self._call_hook(self.before_data, Step.DATA)
         try:
             self.channel.send_data(data)
         except WireError as error:
             raise self._lost(Step.DATA, error) from None
+        if self.after_data is not None:
+            self._call_hook(self.after_data, Step.DATA)
         try:
             reply = self.channel.read_reply()
         except WireError as error:
