@@ -2,8 +2,9 @@
 
 ``print_costs`` times the steps of a batch one at a time over the same
 messages: building each message from its queue record, rendering its wire
-bytes, the SMTP transaction through the dispatcher (rendering included),
-and the synced commit of its result. ``print_profile`` runs one whole batch
+bytes, the SMTP transaction through the dispatcher, and the synced commit
+of its result. Run alone, they show each step's cost, not how the mailer
+overlaps the commits with the SMTP conversation. ``print_profile`` runs one whole batch
 under ``cProfile``. Both send to the sink and return how many messages
 they sent, so the caller can check the sink's count.
 """
@@ -85,10 +86,10 @@ def print_costs(settings: Settings, queue: Queue) -> int:
     print(f"mean time per message, each step timed alone over {len(claimed)} messages (ms):")
     rows = (
         ("claim_batch (one transaction, share per message)", claim_ms),
-        ("to_outgoing: EmailMessage from the queue record", build_ms),
-        ("message_bytes: wire bytes, ASCII headers", render_ms),
-        ("SmtpDispatcher.send, mail log at INFO (renders again)", send_ms),
-        ("SmtpDispatcher.send, log at WARNING (renders again)", quiet_send_ms),
+        ("to_outgoing: the message from the queue record (renders a plain one)", build_ms),
+        ("message_bytes: wire bytes, ASCII headers (kept from to_outgoing when plain)", render_ms),
+        ("SmtpDispatcher.send, mail log at INFO (bytes rendered above)", send_ms),
+        ("SmtpDispatcher.send, log at WARNING (bytes rendered above)", quiet_send_ms),
         ("smtplib sendmail of the rendered bytes", plain_ms),
         ("Queue.mark_sent: one transaction, synced commit", commit_ms),
     )

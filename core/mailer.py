@@ -13,13 +13,15 @@ failover rules:
 4. When neither is enabled, nothing is sent, the queue is kept, and the
    status gives the reason.
 
-Each message's result is written to the queue as soon as the server
-replied, in its own transaction, so a mailer killed in the middle of a
-batch sends at most the message in flight a second time.
+Each message's result is committed to the queue in its own transaction
+by a writer thread while the server works on the next message's commands.
+The next message's data waits for that commit, so a mailer killed in the
+middle of a batch sends at most one message a second time.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import time
 from collections.abc import Callable
@@ -28,9 +30,11 @@ from pathlib import Path
 from . import failover, status
 from .dispatch import CancelToken, MessageResult
 from .errors import AlertmailError, DeliveryCancelled, NoServerEnabledError, SettingError
+from .messages import OutgoingMessage
 from .queue import Queue
 from .queue_outgoing import to_outgoing
 from .queue_records import MessageNotFoundError, QueueError, QueuedMessage
+from .result_writer import ResultWriter
 from .settings import Settings
 from .transcript import Transcript
 
@@ -78,26 +82,57 @@ def _result_text(result: MessageResult) -> str:
 
 
 class _Recorder:
-    """Writes each message's result to the queue as the server replies."""
+    """Writes each message's result to the queue, each in its own transaction, from a writer thread.
+
+    ``submit`` keeps a result, ``start_commits`` hands the kept results to
+    the writer thread, ``commit_all`` also waits until they are committed,
+    and ``close`` does that and ends the thread. ``recorded`` contains the
+    Message-IDs whose result was taken for writing, and ``report`` is filled
+    as they are written; read them after ``close``.
+    """
 
     def __init__(self, queue: Queue, claimed: dict[str, QueuedMessage], report: BatchReport) -> None:
-        self.queue = queue
         self.claimed = claimed
         self.report = report
         self.recorded: set[str] = set()
+        self._kept: collections.deque[MessageResult] = collections.deque()
+        self._writer: ResultWriter[MessageResult] = ResultWriter(
+            lambda: Queue(queue.path, max_attempts=queue.max_attempts, busy_timeout_s=queue.busy_timeout_s),
+            self._write,
+        )
 
-    def __call__(self, result: MessageResult) -> None:
+    def submit(self, result: MessageResult) -> None:
+        """Keep ``result`` to be committed."""
+        self._kept.append(result)
+
+    def start_commits(self) -> None:
+        """Hand every kept result to the writer thread, which commits them in order."""
+        while self._kept:
+            self._writer.submit(self._kept.popleft())
+
+    def commit_all(self) -> None:
+        """Hand over every kept result and wait until all are committed; raise the writer's error."""
+        self.start_commits()
+        self._writer.wait_committed()
+
+    def close(self) -> BaseException | None:
+        """Commit every kept result and end the writer thread; return the error that stopped it."""
+        self.start_commits()
+        self._writer.close()
+        return self._writer.error
+
+    def _write(self, queue: Queue, result: MessageResult) -> None:
         message = self.claimed.get(result.message_id)
         if message is None:
             return
         self.recorded.add(result.message_id)
         try:
-            self._record(message, result)
+            self._record(queue, message, result)
         except MessageNotFoundError:
             log.warning("message %d was deleted while it was being sent", message.id)
 
-    def _record(self, message: QueuedMessage, result: MessageResult) -> None:
-        queue, report = self.queue, self.report
+    def _record(self, queue: Queue, message: QueuedMessage, result: MessageResult) -> None:
+        report = self.report
         if result.delivered:
             queue.mark_sent(message.id, result.refused or None)
             report.sent.append(message.id)
@@ -122,6 +157,85 @@ class _Recorder:
         (report.failed if state == "failed" else report.kept).append(message.id)
 
 
+def _build_batch(
+    queue: Queue, claimed: list[QueuedMessage], settings: Settings, report: BatchReport
+) -> tuple[list[OutgoingMessage], dict[str, QueuedMessage]]:
+    """Build the claimed messages; return them and the claimed records by Message-ID.
+
+    A message whose stored addresses fail their check is marked failed at once.
+    """
+    outgoing = []
+    by_message_id: dict[str, QueuedMessage] = {}
+    for message in claimed:
+        try:
+            built = to_outgoing(message, settings)
+        except SettingError as error:
+            queue.mark_failed(message.id, f"the message cannot be sent: {error}")
+            report.failed.append(message.id)
+            continue
+        outgoing.append(built)
+        by_message_id[built.message_id] = message
+    return outgoing, by_message_id
+
+
+def _describe_delivery(report: BatchReport, delivery: failover.DeliveryReport) -> None:
+    """Copy the server used, the servers passed over and the reason of a failure into ``report``."""
+    report.server = delivery.server
+    report.passed_over = [f"{failure.server}: {failure.describe()}" for failure in delivery.passed_over]
+    if delivery.server is None and isinstance(delivery.error, DeliveryCancelled):
+        # A stop is no verdict on the servers, so it must not read like one.
+        report.reason = "not sent: the batch was cancelled while connecting to a server"
+    elif delivery.server is None and delivery.error is not None:
+        report.reason = f"no server could be used: {delivery.error.describe()}"
+    elif delivery.error is not None:
+        report.connection_lost = delivery.error.describe()
+        report.reason = f"the session was lost: {delivery.error.describe()}"
+
+
+def _deliver(
+    settings: Settings,
+    outgoing: list[OutgoingMessage],
+    recorder: _Recorder,
+    report: BatchReport,
+    deliver_options: dict,
+) -> failover.DeliveryReport | None:
+    """Send ``outgoing`` with ``failover.deliver`` and commit each result; return its report.
+
+    Returns ``None``, with the reason in ``report``, when the dispatcher or
+    the queue raised an error the mailer survives.
+    """
+    try:
+        # At most one message accepted by the server is uncommitted at any
+        # moment, so a SIGKILL makes at most one message go out twice. Each
+        # result is kept (on_result) and handed to the writer thread while
+        # the server works on the next message's first command
+        # (while_waiting). It is committed while that message's commands go
+        # on. Before that message's data, whose end makes the server accept
+        # it, the transaction waits for every earlier commit (before_data).
+        # A message stays "sending" until its result is committed, and
+        # recover_interrupted queues such messages again, so delivery stays
+        # at least once.
+        delivery = failover.deliver(
+            settings, outgoing, on_result=recorder.submit, while_waiting=recorder.start_commits,
+            before_data=recorder.commit_all, **deliver_options,
+        )
+    except (AlertmailError, OSError) as error:
+        # Nothing the dispatcher or the queue raises may stop the mailer: keep the batch queued.
+        log.error("batch stopped by an unexpected error: %s", error)
+        report.reason = f"the batch stopped: {error}"
+        return None
+    finally:
+        writer_error = recorder.close()
+    if writer_error is None:
+        return delivery
+    # The last results failed to commit after the session ended.
+    if not isinstance(writer_error, (AlertmailError, OSError)):
+        raise writer_error
+    log.error("batch stopped by an unexpected error: %s", writer_error)
+    report.reason = f"the batch stopped: {writer_error}"
+    return None
+
+
 def run_batch(
     settings: Settings,
     queue: Queue,
@@ -141,6 +255,7 @@ def run_batch(
         from .secrets import read_password
 
         password_for = read_password
+    deliver_options.update(password_for=password_for, transcript=transcript, cancel=cancel)
     report = BatchReport()
     queue.max_attempts = settings["mailer.max_attempts"]
 
@@ -154,41 +269,11 @@ def run_batch(
     if not claimed:
         return report
 
-    outgoing = []
-    by_message_id: dict[str, QueuedMessage] = {}
-    for message in claimed:
-        try:
-            built = to_outgoing(message, settings)
-        except SettingError as error:
-            queue.mark_failed(message.id, f"the message cannot be sent: {error}")
-            report.failed.append(message.id)
-            continue
-        outgoing.append(built)
-        by_message_id[built.message_id] = message
-
+    outgoing, by_message_id = _build_batch(queue, claimed, settings, report)
     recorder = _Recorder(queue, by_message_id, report)
-    try:
-        delivery = failover.deliver(
-            settings, outgoing, password_for=password_for, transcript=transcript,
-            cancel=cancel, on_result=recorder, **deliver_options,
-        )
-    except (AlertmailError, OSError) as error:
-        # Nothing the dispatcher raises may stop the mailer: keep the batch queued.
-        log.error("batch stopped by an unexpected error: %s", error)
-        delivery = None
-        report.reason = f"the batch stopped: {error}"
-
+    delivery = _deliver(settings, outgoing, recorder, report, deliver_options)
     if delivery is not None:
-        report.server = delivery.server
-        report.passed_over = [f"{failure.server}: {failure.describe()}" for failure in delivery.passed_over]
-        if delivery.server is None and isinstance(delivery.error, DeliveryCancelled):
-            # A stop is no verdict on the servers, so it must not read like one.
-            report.reason = "not sent: the batch was cancelled while connecting to a server"
-        elif delivery.server is None and delivery.error is not None:
-            report.reason = f"no server could be used: {delivery.error.describe()}"
-        elif delivery.error is not None:
-            report.connection_lost = delivery.error.describe()
-            report.reason = f"the session was lost: {delivery.error.describe()}"
+        _describe_delivery(report, delivery)
 
     for message_id, message in by_message_id.items():
         if message_id not in recorder.recorded:
