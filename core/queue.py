@@ -27,6 +27,7 @@ opened it may use, so each thread opens its own ``Queue``.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -49,7 +50,7 @@ from .queue_records import (
     refused_json,
     sender_from_settings,
 )
-from .queue_schema import database_errors, database_path, open_database, transaction
+from .queue_schema import database_error, database_errors, database_path, open_database, transaction
 from .settings import Settings
 
 __all__ = ["Queue", "QueueError", "QueuedMessage", "MessageNotFoundError"]
@@ -360,10 +361,16 @@ class Queue:
             # the connection is in autocommit mode, so SQLite commits the one
             # statement atomically and syncs it as any other commit. This
             # spares the mailer three statements for each message's result.
-            with self._database_errors("updating the message"):
+            # try/except rather than database_errors(), because the mailer
+            # records each result from a thread that shares the interpreter
+            # lock with the SMTP session, and a generator-based context
+            # manager adds Python work to every result.
+            try:
                 cursor = self._db.execute(
                     f"UPDATE messages SET {assignments} WHERE id = ?", (*parameters, message_id)
                 )
+            except (sqlite3.Error, OSError) as error:
+                raise database_error(self.path, "updating the message", error) from error
             if cursor.rowcount == 0:
                 raise MessageNotFoundError(message_id)
             return

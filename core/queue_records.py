@@ -210,8 +210,10 @@ def new_message_id(sender_address: str) -> str:
 
 def refused_json(refused: dict[str, tuple[int | None, str | bytes]] | None) -> str:
     """Return refused recipients as the JSON text stored in the ``refused`` column."""
+    if not refused:
+        return "{}"
     stored = {}
-    for address, (code, text) in (refused or {}).items():
+    for address, (code, text) in refused.items():
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
         stored[str(address)] = [int(code) if code is not None else None, str(text)]

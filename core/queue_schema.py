@@ -64,6 +64,11 @@ def database_path() -> Path:
     return store.data_dir() / DATABASE_NAME
 
 
+def database_error(path: Path, action: str, error: BaseException) -> QueueError:
+    """Return the ``QueueError`` for an SQLite or file ``error`` while doing ``action``."""
+    return QueueError(f"the queue {path} failed while {action}: {error}")
+
+
 @contextlib.contextmanager
 def database_errors(path: Path, action: str) -> Iterator[None]:
     """Turn an SQLite or file error raised in the block into ``QueueError``.
@@ -73,7 +78,7 @@ def database_errors(path: Path, action: str) -> Iterator[None]:
     try:
         yield
     except (sqlite3.Error, OSError) as error:
-        raise QueueError(f"the queue {path} failed while {action}: {error}") from error
+        raise database_error(path, action, error) from error
 
 
 @contextlib.contextmanager

@@ -19,6 +19,9 @@ from .transcript import Transcript
 
 MAX_LINE_BYTES = 8192  # RFC 5321 allows 512 per reply line; servers send more.
 MAX_REPLY_LINES = 1000
+# How much longer than the time left for a reply the socket's timeout may be
+# (see SmtpChannel._use_timeout).
+TIMEOUT_SLACK_S = 0.001
 
 # The logger Transcript writes every line to at DEBUG level.
 _transcript_log = logging.getLogger("alertmail.transcript")
@@ -78,6 +81,8 @@ class SmtpChannel:
         self.timeout_s = timeout_s
         self.utf8 = False
         self.transcribe = True
+        # The timeout last given to the socket, None when not known.
+        self._sock_timeout: float | None = None
         self._buffer = bytearray()
         cancel.register(sock)
 
@@ -92,13 +97,27 @@ class SmtpChannel:
     def detach(self) -> socket.socket:
         """Stop using the socket and return it, for the STARTTLS handshake."""
         self.cancel.unregister(self.sock)
+        self._sock_timeout = None
         return self.sock
 
     def attach(self, sock: socket.socket) -> None:
         """Use ``sock`` from now on, such as the TLS socket after STARTTLS."""
         self.sock = sock
+        self._sock_timeout = None
         self._buffer.clear()
         self.cancel.register(sock)
+
+    def _use_timeout(self, seconds: float) -> None:
+        """Give the socket a timeout of ``seconds``, unless it has one at most 1 ms longer.
+
+        ``settimeout`` is a system call, and without this the session made
+        two per command. With it, the first read of a reply may wait up to
+        ``TIMEOUT_SLACK_S`` past the reply's deadline.
+        """
+        current = self._sock_timeout
+        if current is None or not 0 <= current - seconds <= TIMEOUT_SLACK_S:
+            self.sock.settimeout(seconds)
+            self._sock_timeout = seconds
 
     def close(self) -> None:
         """Close the socket without a QUIT."""
@@ -144,7 +163,7 @@ class SmtpChannel:
 
     def _send(self, payload: bytes) -> None:
         try:
-            self.sock.settimeout(self.timeout_s)
+            self._use_timeout(self.timeout_s)
             self.sock.sendall(payload)
         except TimeoutError:
             raise self._failure("timeout") from None
@@ -186,7 +205,7 @@ class SmtpChannel:
             if remaining <= 0:
                 raise self._failure("timeout")
             try:
-                self.sock.settimeout(remaining)
+                self._use_timeout(remaining)
                 chunk = self.sock.recv(65536)
             except TimeoutError:
                 raise self._failure("timeout") from None
