@@ -7,9 +7,10 @@ this script starts in a child process (``smtp_sink.py``) on a free port:
   database (not timed). Then ``run_batch(settings, queue)`` from
   ``alertmail.core.mailer`` runs one batch through one SMTP session. The
   queue works as the mailer uses it: WAL, ``synchronous = FULL``, and each
-  message's result committed as the server replies. The mail log is
-  attached at INFO level, as ``alertmail mailer run`` attaches it. The time
-  runs from the call to its return.
+  message's result committed in its own transaction by the mailer's writer
+  thread before the next message's data is sent. The mail log is attached
+  at INFO level, as ``alertmail mailer run`` attaches it. The time runs
+  from the call to its return.
 - **plain smtplib**: one ``smtplib.SMTP`` session sends the same messages
   with ``sendmail``, then QUIT. Their wire bytes are rendered before the
   clock starts, so this side only talks SMTP and builds nothing.
