@@ -333,7 +333,7 @@ class Transaction:
         if self.before_data is not None:
             # The server accepts the message once the data has been sent, so
             # this is where the mailer makes sure the previous message's
-            # result is committed (see mailer.run_batch).
+            # result is committed (see mailer._deliver).
             self._call_hook(self.before_data, Step.DATA)
         try:
             self.channel.send_data(data)
