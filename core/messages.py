@@ -148,7 +148,7 @@ def compose(kind: str, fields: MessageFields, recipients: list[str]) -> Outgoing
     """Make the ``OutgoingMessage`` of checked ``fields``, sent to the envelope ``recipients``.
 
     A plain message (see message_render.py) gets its wire bytes now and its
-    ``EmailMessage`` only when something asks for it. Any other message is
+    ``EmailMessage`` only when ``message`` is first read. Any other message is
     built with the ``email`` package now, so its errors surface here.
     """
     plain = render_plain(fields)
