@@ -26,7 +26,7 @@ class SettingError(AlertmailError, ValueError):
     """A setting value is invalid.
 
     ``key`` is the dotted key (``primary.port``), ``value`` the rejected input
-    and ``reason`` a sentence that says what is allowed or what to do.
+    and ``reason`` a sentence that states what is allowed or what to do.
     """
 
     def __init__(self, key: str, value: object, reason: str) -> None:
@@ -55,7 +55,7 @@ class ConfigFileError(AlertmailError):
 
 
 class SecretStoreError(AlertmailError):
-    """Base class of keyring failures; the message says what happened and why."""
+    """Base class of keyring failures, whose message states what happened and why."""
 
 
 class NoKeyringBackendError(SecretStoreError):
@@ -161,7 +161,7 @@ class ConnectFailure(DeliveryError):
 
 
 class ConnectionLost(DeliveryError):
-    """An established session was closed, reset, answered 421 or went silent.
+    """An established session was closed or reset, got a 421 reply, or went silent.
 
     Under the failover rules the mailer waits one send interval and tries the
     same server again.

@@ -47,7 +47,7 @@ class BatchReport:
     ``sent`` contains the ids accepted by the server (partial refusals
     included), ``kept`` the ids still queued (a temporary failure, an
     uncertain outcome, or not tried), ``failed`` the ids parked as failed.
-    ``reason`` says in words why nothing was sent, when nothing was.
+    ``reason`` explains in words why nothing was sent, when nothing was.
     """
 
     def __init__(self) -> None:

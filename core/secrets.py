@@ -46,7 +46,7 @@ def _backend():
     from keyring.backends import null
 
     backend = keyring.get_keyring()
-    # The null backend accepts a password and forgets it at once.
+    # The null backend accepts a password and discards it at once.
     if isinstance(backend, (fail.Keyring, null.Keyring)):
         raise NoKeyringBackendError(_NO_BACKEND)
     if getattr(backend, "backends", None) == []:
@@ -56,7 +56,7 @@ def _backend():
 
 
 def backend_name() -> str | None:
-    """Return the name of the keyring backend that holds passwords, or ``None``."""
+    """Return the name of the keyring backend that stores passwords, or ``None``."""
     try:
         backend = _backend()
     except NoKeyringBackendError:

@@ -26,7 +26,7 @@ class EmptyReadKeyring(PlaintextKeyring):
 
 
 class ReadOnlyKeyring(PlaintextKeyring):
-    """A keyring that keeps what it holds but rejects every write."""
+    """A keyring that keeps its stored passwords but rejects every write."""
 
     def set_password(self, service, username, password):
         raise errors.PasswordSetError("Access denied by the keyring daemon")

@@ -225,7 +225,8 @@ def test_recipient_validation_never_crashes(text):
         assert error.key == "general.errors_to"
     else:
         for entry in model["general.errors_to"]:
-            assert "\r" not in entry and "\n" not in entry
+            assert "\r" not in entry
+            assert "\n" not in entry
 
 
 @pytest.mark.parametrize("address", ["root@localhost", "ops@mailhost"])
