@@ -6,7 +6,7 @@ never written anywhere else. ``keyring`` takes about as long to import as Qt
 itself, so it is imported on first use, never at module import.
 
 Every keyring failure is turned into a ``SecretStoreError`` subclass whose
-message says what happened and what to do.
+message states what happened and what to do.
 """
 
 from __future__ import annotations
