@@ -82,9 +82,16 @@ def _config_show(args: argparse.Namespace) -> int:
     if backend is None:
         print("# passwords: no keyring backend is available, so none can be stored")
     for server in declared.SERVERS:
-        if backend is not None:
-            state = "stored" if secrets.has_password(server) else "not stored"
-            print(f"# {server} password: {state} (keyring backend: {backend})")
+        if backend is None:
+            continue
+        entry, noun = server, "password"
+        if result.settings[f"{server}.auth"] == "oauth2":
+            from .oauth_config import secret_entry, secret_noun
+
+            provider = result.settings[f"{server}.oauth_provider"]
+            entry, noun = secret_entry(server, provider), secret_noun(provider)
+        state = "stored" if secrets.has_password(entry) else "not stored"
+        print(f"# {server} {noun}: {state} (keyring backend: {backend})")
     return EXIT_OK
 
 
@@ -127,26 +134,86 @@ def _read_secret(prompt: str) -> str:
 
 def _config_set_password(args: argparse.Namespace) -> int:
     from . import secrets
+    from .oauth_config import secret_noun
 
+    server = args.server
+    model = _load().settings
+    oauth = model[f"{server}.auth"] == "oauth2"
+    provider = model[f"{server}.oauth_provider"]
+    if args.key_file is not None:
+        if args.clear:
+            raise UsageError("give --clear or --key-file, not both")
+        return _store_key_file(server, args.key_file, used=oauth and provider == "google")
     if args.clear:
-        secrets.clear_password(args.server)
-        print(f"{args.server} password removed from the keyring")
+        if oauth and provider == "google":
+            secrets.clear_password(server + secrets.KEY_SUFFIX)
+            print(f"{server} service-account key removed from the keyring")
+        else:
+            secrets.clear_password(server)
+            noun = "OAuth 2.0 client secret" if oauth else "password"
+            print(f"{server} {noun} removed from the keyring")
         return EXIT_OK
+    if oauth and provider == "google":
+        raise UsageError(
+            f"the {server} server signs in with Google Workspace, which uses a service-account key, "
+            f"not a password: run 'alertmail config set-password {server} --key-file FILE'"
+        )
 
-    password = _read_secret(f"Password for the {args.server} server: ")
+    noun = secret_noun(provider) if oauth else "password"
+    password = _read_secret(f"{noun[0].upper() + noun[1:]} for the {server} server: ")
     try:
         password.encode("utf-8")
     except UnicodeEncodeError:
-        raise UsageError(
-            "standard input is not valid UTF-8 text; give the password as UTF-8"
-        ) from None
+        raise UsageError(f"standard input is not valid UTF-8 text; give the {noun} as UTF-8") from None
     if not password:
         raise UsageError(
-            "no password given on standard input; pipe it in or type it at the prompt "
-            "(use --clear to remove the stored password)"
+            f"no {noun} given on standard input; pipe it in or type it at the prompt "
+            f"(use --clear to remove the stored {noun})"
         )
-    secrets.store_password(args.server, password)
-    print(f"{args.server} password stored in the keyring ({secrets.backend_name()})")
+    secrets.store_password(server, password)
+    print(f"{server} {noun} stored in the keyring ({secrets.backend_name()})")
+    return EXIT_OK
+
+
+def _store_key_file(server: str, path: str, *, used: bool) -> int:
+    """Store the service-account key in ``path`` (``-``: standard input) for ``server``."""
+    from . import secrets
+    from .oauth_config import parse_service_account_key
+
+    if path == "-":
+        data = sys.stdin.buffer.read() if sys.stdin is not None else b""
+        source = "the key on standard input"
+    else:
+        source = f"the key file {path}"
+        try:
+            with open(path, "rb") as file:
+                data = file.read(1024 * 1024 + 1)
+        except OSError as error:
+            raise UsageError(
+                f"{source} could not be read ({error.strerror or error}): give the path of the JSON key "
+                "downloaded from the Google Cloud console"
+            ) from None
+    if len(data) > 1024 * 1024:
+        raise UsageError(f"{source} is larger than 1 MiB, so it is not a service-account key")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{source} is not UTF-8 text, so it is not a JSON key") from None
+    try:
+        key = parse_service_account_key(text, source)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    secrets.store_password(server + secrets.KEY_SUFFIX, text)
+    print(
+        f"{server} service-account key of {key.client_email} stored in the keyring "
+        f"({secrets.backend_name()})"
+    )
+    if not used:
+        print(
+            f"note: the {server} server uses it once its authentication type is OAuth 2.0 with "
+            f"Google Workspace: alertmail config set {server}.auth oauth2; "
+            f"alertmail config set {server}.oauth_provider google"
+        )
     return EXIT_OK
 
 
@@ -302,10 +369,21 @@ def build_parser() -> argparse.ArgumentParser:
     set_parser.set_defaults(handler=_config_set)
     password = config_commands.add_parser(
         "set-password",
-        help="store a server's password in the keyring, read from standard input",
+        help="store a server's password or OAuth 2.0 client secret in the keyring, read from "
+        "standard input",
+        description="Store the password of SERVER in the keyring, or its OAuth 2.0 client secret "
+        "when its authentication type is OAuth 2.0. A Google Workspace service-account key is "
+        "stored with --key-file.",
     )
     password.add_argument("server", choices=declared.SERVERS, metavar="SERVER", help="primary or secondary")
-    password.add_argument("--clear", action="store_true", help="remove the stored password instead")
+    password.add_argument(
+        "--clear", action="store_true",
+        help="remove the stored password, client secret or service-account key instead",
+    )
+    password.add_argument(
+        "--key-file", metavar="FILE",
+        help="store the JSON key of a Google service account, read from FILE ('-': standard input)",
+    )
     password.set_defaults(handler=_config_set_password)
 
     from . import cli_mailer, cli_queue

@@ -34,8 +34,16 @@ from collections.abc import Callable, Mapping
 
 from . import tls
 from .connection import POLL_INTERVAL_S, CancelToken, Deadline, cancelled_error
-from .errors import ConnectFailure, Step, seconds_text
-from .oauth_config import PROVIDERS, OAuthConfig, ServiceAccountKey, parse_service_account_key
+from .errors import ConnectFailure, SecretStoreError, SettingError, Step, seconds_text
+from .oauth_config import (
+    PROVIDERS,
+    OAuthConfig,
+    ServiceAccountKey,
+    config_from_server,
+    parse_service_account_key,
+    secret_entry,
+    secret_noun,
+)
 from .oauth_errors import endpoint_host, refused_failure, transport_failure
 
 __all__ = [
@@ -45,6 +53,7 @@ __all__ = [
     "ServiceAccountKey",
     "TokenSource",
     "parse_service_account_key",
+    "server_token_source",
     "token_source_for",
 ]
 
@@ -302,3 +311,40 @@ def token_source_for(config: OAuthConfig, ssl_context: ssl.SSLContext | None = N
         if source is None:
             source = _shared[config] = TokenSource(config, ssl_context=ssl_context)
         return source
+
+
+def server_token_source(
+    server, password_for: Callable[..., str] | None, ssl_context: ssl.SSLContext | None = None
+) -> TokenSource:
+    """Return the token source of a server that signs in with OAuth 2.0, from its settings.
+
+    ``server`` is a ``settings.ServerSettings``. The secret is read through
+    ``password_for`` with the keyring entry's name (``oauth_config.secret_entry``),
+    or from the keyring when ``password_for`` is ``None``. Raises
+    ``ConnectFailure`` at the password step when no secret can be read, and at
+    the token step when a setting is missing or invalid, so the failover rules
+    count both as "cannot connect".
+    """
+    entry = secret_entry(server.name, server.oauth_provider)
+    noun = secret_noun(server.oauth_provider)
+    from . import secrets
+
+    try:
+        if password_for is None or password_for is secrets.read_password:
+            # The keyring reader names the secret it failed to read.
+            secret = secrets.read_password(entry, noun)
+        else:
+            secret = password_for(entry)
+    except SecretStoreError as error:
+        raise ConnectFailure(Step.PASSWORD, str(error), server=server.name) from None
+    except Exception as error:  # a keyring plugin may raise anything
+        raise ConnectFailure(
+            Step.PASSWORD,
+            f"{noun} for the {server.label} server could not be read: {type(error).__name__}: {error}",
+            server=server.name,
+        ) from None
+    try:
+        config = config_from_server(server, str(secret or ""))
+    except SettingError as error:
+        raise ConnectFailure(Step.TOKEN, str(error), server=server.name) from None
+    return token_source_for(config, ssl_context)

@@ -17,19 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from .errors import SettingError
-from .validation import check_address_syntax, normalize_host, reject_line_breaks
+from .settings import PROVIDER_CHOICES
+from .validation import check_address_syntax, check_https_url, check_tenant, reject_line_breaks
 
-PROVIDERS = {
-    "microsoft365": "Microsoft 365",
-    "google": "Google Workspace",
-    "other": "Other provider",
-}
+PROVIDERS = dict(PROVIDER_CHOICES)
 
 MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
 MICROSOFT_TOKEN_URL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
@@ -37,9 +32,6 @@ GOOGLE_SCOPE = "https://mail.google.com/"
 
 # The fields a service-account key file must contain to sign a JWT-bearer assertion.
 SERVICE_ACCOUNT_FIELDS = ("type", "client_email", "private_key", "token_uri")
-
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
 
 @dataclasses.dataclass(frozen=True)
 class ServiceAccountKey:
@@ -84,19 +76,7 @@ def parse_service_account_key(text: str, source: str = "the service-account key"
     )
 
 
-def check_token_url(key: str, url: str) -> str:
-    """Return ``url`` when it is an absolute https URL with a host, raise ``SettingError`` otherwise."""
-    reject_line_breaks(key, url)
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "https":
-        raise SettingError(
-            key, url, "enter an absolute https:// URL; a token endpoint is never used over plain http"
-        )
-    if not parts.hostname:
-        raise SettingError(key, url, "the URL has no host name")
-    normalize_host(key, parts.hostname)
-    return url
+check_token_url = check_https_url
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,20 +146,12 @@ class OAuthConfig:
                 f"no client secret is stored: run 'alertmail config set-password {self.server}'",
             )
         if self.provider == "microsoft365":
-            tenant = self.tenant_id.strip()
-            reject_line_breaks(self.key("tenant_id"), self.tenant_id)
-            if not tenant:
+            if not self.tenant_id.strip():
                 raise SettingError(
                     self.key("tenant_id"), self.tenant_id,
                     "enter the directory (tenant) id: a GUID or a domain such as contoso.onmicrosoft.com",
                 )
-            if not _GUID.match(tenant):
-                if "." not in tenant:
-                    raise SettingError(
-                        self.key("tenant_id"), self.tenant_id,
-                        "a tenant id is a GUID or a domain name such as contoso.onmicrosoft.com",
-                    )
-                normalize_host(self.key("tenant_id"), tenant)
+            check_tenant(self.key("tenant_id"), self.tenant_id)
 
     def service_account_key(self) -> ServiceAccountKey:
         """Return the parsed service-account key of a ``google`` configuration."""
@@ -246,3 +218,14 @@ def config_from_values(values: Mapping[str, Any], server: str, secret: str) -> O
     """
     fields = {field: str(values.get(f"{server}.{key}", "") or "") for field, key in SETTING_KEYS.items()}
     return OAuthConfig(secret=secret, server=server, **fields)
+
+
+def config_from_server(server: Any, secret: str) -> OAuthConfig:
+    """Build the ``OAuthConfig`` of a ``settings.ServerSettings`` and its secret."""
+    fields = {field: str(getattr(server, key) or "") for field, key in SETTING_KEYS.items()}
+    return OAuthConfig(secret=secret, server=server.name, **fields)
+
+
+def secret_noun(provider: str) -> str:
+    """Return what the keyring holds for ``provider``: a client secret or a service-account key."""
+    return "service-account key" if provider == "google" else "OAuth 2.0 client secret"

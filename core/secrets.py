@@ -1,8 +1,10 @@
 """Server passwords in the operating system's keyring.
 
 Each server has one password, stored under service ``alertmail`` with the
-server name (``primary`` or ``secondary``) as the user name. The password is
-never written anywhere else. ``keyring`` takes about as long to import as Qt
+server name (``primary`` or ``secondary``) as the user name. A server that
+signs in with OAuth 2.0 keeps its client secret in the same entry, and a
+Google service-account key under ``<server>:oauth-key``. None of them is
+ever written anywhere else. ``keyring`` takes about as long to import as Qt
 itself, so it is imported on first use, never at module import.
 
 Every keyring failure is turned into a ``SecretStoreError`` subclass whose
@@ -22,6 +24,10 @@ from .errors import (
 )
 from .settings import SERVERS
 
+# The keyring user name of a Google service-account key (``oauth_config`` uses the same).
+KEY_SUFFIX = ":oauth-key"
+ENTRIES = (*SERVERS, *(server + KEY_SUFFIX for server in SERVERS))
+
 SERVICE = "alertmail"
 
 log = logging.getLogger(__name__)
@@ -34,8 +40,20 @@ _NO_BACKEND = (
 
 
 def _check_server(server: str) -> None:
-    if server not in SERVERS:
+    if server not in ENTRIES:
         raise ValueError(f"unknown server {server!r}: use primary or secondary")
+
+
+def _describe(entry: str, noun: str | None) -> tuple[str, str, str]:
+    """Return the server, the noun and the fix for the keyring entry ``entry``."""
+    server, _, suffix = entry.partition(":")
+    if suffix:
+        return server, noun or "service-account key", (
+            f"run 'alertmail config set-password {server} --key-file FILE'"
+        )
+    return server, noun or "SMTP password", (
+        f"enter it on the server tab or run 'alertmail config set-password {server}'"
+    )
 
 
 def _backend():
@@ -84,14 +102,17 @@ def _translate(error: Exception, action: str) -> SecretStoreError:
     return PasswordWriteError(f"the keyring failed ({reason})")
 
 
-def read_password(server: str) -> str:
-    """Return the stored password of ``server``.
+def read_password(server: str, noun: str | None = None) -> str:
+    """Return the stored password of ``server``, or the secret of another keyring entry.
 
-    Raises ``PasswordReadError`` when none is stored or it cannot be read, so
-    a caller never sends an empty password or the text ``None``.
+    ``server`` is a server name or one of ``ENTRIES``; ``noun`` names what
+    is read in messages ("SMTP password" by default). Raises
+    ``PasswordReadError`` when none is stored or it cannot be read, so a
+    caller never sends an empty password or the text ``None``.
     """
     _check_server(server)
-    what = f"SMTP password for the {server} server could not be read from the keyring"
+    name, noun, fix = _describe(server, noun)
+    what = f"{noun} for the {name} server could not be read from the keyring"
     try:
         password = _backend().get_password(SERVICE, server)
     except NoKeyringBackendError as error:
@@ -99,10 +120,7 @@ def read_password(server: str) -> str:
     except Exception as error:
         raise PasswordReadError(f"{what}: {_translate(error, 'read')}") from None
     if not password:
-        raise PasswordReadError(
-            f"{what}: no password is stored; enter it on the server tab or run "
-            f"'alertmail config set-password {server}'"
-        )
+        raise PasswordReadError(f"{what}: none is stored; {fix}")
     return password
 
 

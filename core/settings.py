@@ -27,6 +27,13 @@ AUTH_CHOICES = (
     ("none", "None"),
     ("smtp", "SMTP AUTH"),
     ("pop_before_smtp", "POP before send"),
+    ("oauth2", "OAuth 2.0"),
+)
+# The identity providers of OAuth 2.0 sign-in; ``oauth_config`` holds their grants.
+PROVIDER_CHOICES = (
+    ("microsoft365", "Microsoft 365"),
+    ("google", "Google Workspace"),
+    ("other", "Other provider"),
 )
 # The usual port of each connection security: submission with STARTTLS is 587
 # (RFC 6409), implicit TLS is 465 (RFC 8314), plain relay is 25.
@@ -37,13 +44,38 @@ USUAL_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 # server tabs Test Email, Password and Clear password.
 RESERVED_MNEMONICS = {"dialog": "ocahd", "server": "twl"}
 
+# The fields of a server tab that every authentication type shows.
+_COMMON_FIELDS = ("enabled", "host", "port", "timeout_s", "security", "auth")
+# What each OAuth 2.0 provider needs besides the mailbox. ``client_secret``
+# and ``service_account_key`` are keyring entries, not settings.
+_PROVIDER_FIELDS = {
+    "microsoft365": ("oauth_tenant_id", "oauth_client_id", "client_secret", "oauth_token_url"),
+    "google": ("service_account_key",),
+    "other": ("oauth_token_url", "oauth_client_id", "client_secret", "oauth_scope"),
+}
+
+
+def server_fields_shown(auth: str, provider: str) -> tuple[str, ...]:
+    """Return the names of the server fields that apply to ``auth`` and ``provider``, top to bottom.
+
+    Names are setting names without the ``<server>.`` prefix, plus the
+    keyring entries ``password``, ``client_secret`` and
+    ``service_account_key``. OAuth 2.0 replaces the user name, password and
+    POP rows with its own, so only one of the two groups is ever shown.
+    """
+    if auth == "oauth2":
+        return (*_COMMON_FIELDS, "oauth_provider", *_PROVIDER_FIELDS.get(provider, ()), "oauth_mailbox")
+    return (*_COMMON_FIELDS, "username", "password", "pop_host", "pop_port")
+
 
 class Setting:
     """One setting: where it lives in the file, what it accepts, how it is shown.
 
     ``kind`` is one of ``bool``, ``int``, ``text``, ``username`` (text kept
-    exactly as typed), ``host``, ``address``, ``recipients`` and ``choice``. ``label`` carries the dialog's mnemonic as
-    an ``&``; ``help`` is the tooltip and the help text.
+    exactly as typed), ``host``, ``address``, ``recipients``, ``choice``,
+    ``url`` (an https URL or empty) and ``tenant`` (a Microsoft tenant id or
+    domain, or empty). ``label`` carries the dialog's mnemonic as an ``&``;
+    ``help`` is the tooltip and the help text.
     """
 
     # A plain class rather than a dataclass: importing ``dataclasses`` costs
@@ -174,6 +206,22 @@ def _validate_choice(setting: Setting, value: Any) -> str:
     raise SettingError(setting.key, value, "must be one of " + ", ".join(allowed))
 
 
+def _validate_url(setting: Setting, value: Any) -> str:
+    if not isinstance(value, str):
+        raise SettingError(setting.key, value, "must be an https:// URL")
+    if not value.strip():
+        return ""
+    return validation.check_https_url(setting.key, value)
+
+
+def _validate_tenant(setting: Setting, value: Any) -> str:
+    if not isinstance(value, str):
+        raise SettingError(setting.key, value, "must be a tenant id or domain")
+    if not value.strip():
+        return ""
+    return validation.check_tenant(setting.key, value)
+
+
 _VALIDATORS: dict[str, Callable[[Setting, Any], Any]] = {
     "bool": _validate_bool,
     "int": _validate_int,
@@ -183,6 +231,8 @@ _VALIDATORS: dict[str, Callable[[Setting, Any], Any]] = {
     "address": _validate_address,
     "recipients": _validate_recipients,
     "choice": _validate_choice,
+    "url": _validate_url,
+    "tenant": _validate_tenant,
 }
 
 
@@ -224,7 +274,9 @@ def _server_settings(server: str) -> list[Setting]:
         Setting(
             f"{server}.auth", "choice", "none", "Authentication t&ype:",
             "None: the server relays without a login. SMTP AUTH: log in with the user "
-            "name and password. POP before send: log in to a POP3 server first.",
+            "name and password. POP before send: log in to a POP3 server first. "
+            "OAuth 2.0: log in with a token from Microsoft 365, Google Workspace or another "
+            "identity provider (XOAUTH2, over STARTTLS or Implicit TLS only).",
             choices=AUTH_CHOICES,
         ),
         Setting(
@@ -241,6 +293,39 @@ def _server_settings(server: str) -> list[Setting]:
             f"{server}.pop_port", "int", 110, "POP Po&rt:",
             "TCP port of the POP3 server, usually 110.",
             minimum=1, maximum=65535,
+        ),
+        Setting(
+            f"{server}.oauth_provider", "choice", "microsoft365", "Identity pro&vider:",
+            "Who issues the OAuth 2.0 token. Microsoft 365: an app registration's tenant, "
+            "client id and client secret. Google Workspace: a service-account key with "
+            "domain-wide delegation. Other provider: a token URL, client id, client secret "
+            "and scope (client-credentials grant).",
+            choices=PROVIDER_CHOICES,
+        ),
+        Setting(
+            f"{server}.oauth_tenant_id", "tenant", "", "Tenant ID or do&main:",
+            "Directory (tenant) ID of the Microsoft 365 app registration, a GUID, or the "
+            "tenant's domain such as contoso.onmicrosoft.com.",
+        ),
+        Setting(
+            f"{server}.oauth_client_id", "text", "", "Cli&ent ID:",
+            "Application (client) ID of the app registration that may send mail.",
+        ),
+        Setting(
+            f"{server}.oauth_token_url", "url", "", "To&ken URL:",
+            "Token endpoint of the identity provider, an https:// URL. For Microsoft 365, "
+            "leave it empty to use the global cloud's endpoint of the tenant; enter one for "
+            "a national cloud.",
+        ),
+        Setting(
+            f"{server}.oauth_scope", "text", "", "Scope &for SMTP:",
+            "Scope to request, as the provider documents it for SMTP, for example "
+            "https://outlook.office365.com/.default.",
+        ),
+        Setting(
+            f"{server}.oauth_mailbox", "address", "", "Mail&box:",
+            "Mailbox to send as: the XOAUTH2 user name, for example alerts@example.com. "
+            "For Google Workspace it is the user the service account impersonates.",
         ),
     ]
 
@@ -326,6 +411,12 @@ class ServerSettings(NamedTuple):
     username: str
     pop_host: str
     pop_port: int
+    oauth_provider: str = "microsoft365"
+    oauth_tenant_id: str = ""
+    oauth_client_id: str = ""
+    oauth_token_url: str = ""
+    oauth_scope: str = ""
+    oauth_mailbox: str = ""
 
     @property
     def label(self) -> str:
@@ -445,6 +536,9 @@ class Settings(Mapping[str, Any]):
             if not server.host:
                 found.append(SettingError(
                     f"{name}.host", "", "a server name or address is required while the server is used"))
+            if server.auth == "oauth2":
+                found.extend(_oauth_problems(server))
+                continue
             if server.auth != "none" and not server.username:
                 found.append(SettingError(
                     f"{name}.username", "", "a user name is required for this authentication type"))
@@ -452,3 +546,31 @@ class Settings(Mapping[str, Any]):
                 found.append(SettingError(
                     f"{name}.pop_host", "", "a POP server is required for POP before send"))
         return found
+
+
+_OAUTH_REQUIRED = {
+    "oauth_tenant_id": "the directory (tenant) ID is required for Microsoft 365",
+    "oauth_client_id": "the application (client) ID is required for this identity provider",
+    "oauth_token_url": "the token URL is required for another provider",
+    "oauth_scope": "the scope is required for another provider",
+}
+
+
+def _oauth_problems(server: ServerSettings) -> list[SettingError]:
+    """Return what an enabled server that signs in with OAuth 2.0 still lacks."""
+    name = server.name
+    found = []
+    if server.security == "none":
+        found.append(SettingError(
+            f"{name}.security", "none",
+            "OAuth 2.0 needs STARTTLS or Implicit TLS, because a token is never sent unencrypted"))
+    shown = server_fields_shown("oauth2", server.oauth_provider)
+    for field, reason in _OAUTH_REQUIRED.items():
+        if field in shown and not getattr(server, field):
+            if field == "oauth_token_url" and server.oauth_provider == "microsoft365":
+                continue  # empty means the global Microsoft endpoint
+            found.append(SettingError(f"{name}.{field}", "", reason))
+    if not server.oauth_mailbox:
+        found.append(SettingError(
+            f"{name}.oauth_mailbox", "", "the mailbox to send as is required for OAuth 2.0"))
+    return found

@@ -261,9 +261,14 @@ class _Opener:
 
     def login_xoauth2(
         self, channel: SmtpChannel, features: dict[str, str], encrypted: bool,
-        tokens: TokenProvider,
+        tokens: TokenProvider | None,
     ) -> None:
-        """Log in with XOAUTH2; no token is requested unless it can go out encrypted."""
+        """Log in with XOAUTH2; no token is requested unless it can go out encrypted.
+
+        ``tokens`` is ``None`` when the token source comes from the server's
+        own settings; it is built only after the checks, so nothing is read
+        from the keyring for a session that cannot use it.
+        """
         if not encrypted:
             raise self.fail(
                 Step.AUTH,
@@ -278,6 +283,10 @@ class _Opener:
                 f"it offers {' '.join(offered) or 'no AUTH at all'}: check the server name and "
                 "port, or choose another Authentication type",
             )
+        if tokens is None:
+            from .oauth import server_token_source
+
+            tokens = server_token_source(self.server, self.password_for, self.context())
         authenticate_xoauth2(channel, tokens, self.server)
 
 
@@ -292,9 +301,10 @@ def open_session(
 ) -> Session:
     """Open an SMTP session through ``server``, logged in when it needs a login.
 
-    When ``password_for`` carries a token source for the server (see
-    ``smtp_auth.token_source_of``), the login is XOAUTH2, whatever
-    ``server.auth`` says.
+    A server whose ``auth`` is ``oauth2`` logs in with XOAUTH2 and a token
+    source built from its settings. When ``password_for`` carries a token
+    source for the server (see ``smtp_auth.token_source_of``), that source is
+    used, whatever ``server.auth`` says.
     """
     opener = _Opener(
         server, password_for=password_for, transcript=transcript, ssl_context=ssl_context,
@@ -316,7 +326,7 @@ def open_session(
             step = Step.EHLO
             features = opener.ehlo(channel)
         tokens = token_source_of(password_for, server.name)
-        if tokens is not None:
+        if tokens is not None or server.auth == "oauth2":
             step = Step.AUTH
             opener.login_xoauth2(channel, features, encrypted, tokens)
         elif server.auth == "smtp":

@@ -274,3 +274,40 @@ def is_ascii_mailbox(address: str) -> bool:
     """True when the local part is ASCII, so the address can travel without SMTPUTF8."""
     local, _, _ = address.rpartition("@")
     return local.isascii()
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def check_https_url(key: str, url: str) -> str:
+    """Return ``url`` trimmed when it is an absolute https URL with a host; raise ``SettingError`` otherwise."""
+    from urllib.parse import urlsplit
+
+    reject_line_breaks(key, url)
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as error:
+        raise SettingError(key, url, f"is not a URL ({error})") from None
+    if parts.scheme.lower() != "https":
+        raise SettingError(
+            key, url, "enter an absolute https:// URL; a token endpoint is never used over plain http"
+        )
+    if not host:
+        raise SettingError(key, url, "the URL has no host name")
+    normalize_host(key, host)
+    return url
+
+
+def check_tenant(key: str, tenant: str) -> str:
+    """Return a Microsoft tenant id (a GUID) or tenant domain, trimmed; raise ``SettingError`` otherwise."""
+    reject_line_breaks(key, tenant)
+    tenant = tenant.strip()
+    if _GUID.match(tenant):
+        return tenant
+    if "." not in tenant:
+        raise SettingError(
+            key, tenant, "a tenant ID is a GUID or a domain name such as contoso.onmicrosoft.com"
+        )
+    return normalize_host(key, tenant)

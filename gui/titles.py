@@ -11,3 +11,14 @@ SERVER_TITLES = {"primary": "Mai&l Server", "secondary": "Se&condary Mail Server
 QUEUE_TITLE = "&Queue"
 PAGE_TITLES = {"general": GENERAL_TITLE, **SERVER_TITLES, "queue": QUEUE_TITLE}
 PASSWORD_LABEL = "Pass&word:"
+# The password row's label when the server signs in with OAuth 2.0.
+CLIENT_SECRET_LABEL = "Client sec&ret:"
+# The row of a Google service-account key, and its button.
+SERVICE_ACCOUNT_KEY_LABEL = "Service-account &key:"
+LOAD_KEY_TEXT = "Load key &file\N{HORIZONTAL ELLIPSIS}"
+# Labels of the keyring rows, by the names ``settings.server_fields_shown`` gives them.
+KEYRING_ROW_LABELS = {
+    "password": PASSWORD_LABEL,
+    "client_secret": CLIENT_SECRET_LABEL,
+    "service_account_key": SERVICE_ACCOUNT_KEY_LABEL + " " + LOAD_KEY_TEXT,
+}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -184,24 +186,60 @@ def test_every_declaration_has_label_and_help():
         assert declared.validate(declared.default) == declared.default, declared.key
 
 
+def _mnemonics(text: str) -> list[str]:
+    """Return the lower-case mnemonic letters of a label (or of several joined by spaces)."""
+    return [match.lower() for match in re.findall(r"&([^&])", text.replace("&&", ""))]
+
+
 def test_labels_unique_mnemonic_per_tab():
-    from alertmail.gui.titles import PAGE_TITLES
+    from alertmail.gui.titles import KEYRING_ROW_LABELS, PAGE_TITLES
 
     # The tab titles' mnemonics work on every tab, so no label may take them.
     tab_letters = [title[title.index("&") + 1].lower() for title in PAGE_TITLES.values()]
     assert len(tab_letters) == len(set(tab_letters)), tab_letters
+    reserved = settings.RESERVED_MNEMONICS["dialog"] + "".join(tab_letters)
+
     # The mailer settings are shown on the General tab.
-    groups = {"general": [], "primary": [], "secondary": []}
-    for declared in settings.SETTINGS:
-        tab = "general" if declared.section == "mailer" else declared.section
-        index = declared.label.index("&")
-        groups[tab].append(declared.label[index + 1].lower())
-    for section, letters in groups.items():
-        reserved = settings.RESERVED_MNEMONICS["dialog"] + "".join(tab_letters)
-        if section != "general":
-            reserved += settings.RESERVED_MNEMONICS["server"]
-        assert len(letters) == len(set(letters)), (section, letters)
-        assert not set(letters) & set(reserved), (section, letters)
+    general = [
+        letter
+        for declared in settings.SETTINGS
+        if declared.section in ("general", "mailer")
+        for letter in _mnemonics(declared.label)
+    ]
+    assert len(general) == len(set(general)), general
+    assert not set(general) & set(reserved), general
+
+    # A server tab shows the rows of one authentication type (and provider) at a time.
+    server_reserved = reserved + settings.RESERVED_MNEMONICS["server"]
+    combinations = [
+        (auth, provider)
+        for auth, _ in settings.AUTH_CHOICES
+        for provider, _ in settings.PROVIDER_CHOICES
+    ]
+    for server in settings.SERVERS:
+        for auth, provider in combinations:
+            letters, declared_letters = [], []
+            for name in settings.server_fields_shown(auth, provider):
+                if name in KEYRING_ROW_LABELS:
+                    # The password row's letters are among the reserved ones.
+                    letters += _mnemonics(KEYRING_ROW_LABELS[name])
+                else:
+                    declared_letters += _mnemonics(settings.setting(f"{server}.{name}").label)
+            where = (server, auth, provider, letters, declared_letters)
+            assert not set(declared_letters) & set(server_reserved), where
+            assert not set(letters) & set(reserved), where
+            assert len(letters + declared_letters) == len(set(letters + declared_letters)), where
+
+
+def test_every_server_setting_is_shown_for_some_type():
+    shown = {
+        name
+        for auth, _ in settings.AUTH_CHOICES
+        for provider, _ in settings.PROVIDER_CHOICES
+        for name in settings.server_fields_shown(auth, provider)
+    }
+    declared_names = {declared.name for declared in settings.SETTINGS if declared.section == "primary"}
+    assert declared_names <= shown, declared_names - shown
 
 
 @given(st.text(max_size=80))
