@@ -58,6 +58,8 @@ def refused_failure(
 ) -> ConnectFailure:
     """Return the failure for a token endpoint that returned an OAuth error."""
     meaning = explain_provider_error(provider, error, description)
+    # Name the server in the command that stores a new secret.
+    meaning = meaning.replace("'alertmail config set-password'", f"'alertmail config set-password {server}'")
     words = f"the identity provider refused the token request: {meaning}" if meaning else (
         "the identity provider refused the token request"
     )

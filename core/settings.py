@@ -29,7 +29,7 @@ AUTH_CHOICES = (
     ("pop_before_smtp", "POP before send"),
     ("oauth2", "OAuth 2.0"),
 )
-# The identity providers of OAuth 2.0 sign-in; ``oauth_config`` holds their grants.
+# The identity providers of OAuth 2.0 sign-in. ``oauth_config`` defines the grant of each.
 PROVIDER_CHOICES = (
     ("microsoft365", "Microsoft 365"),
     ("google", "Google Workspace"),
@@ -46,7 +46,7 @@ RESERVED_MNEMONICS = {"dialog": "ocahd", "server": "twl"}
 
 # The fields of a server tab that every authentication type shows.
 _COMMON_FIELDS = ("enabled", "host", "port", "timeout_s", "security", "auth")
-# What each OAuth 2.0 provider needs besides the mailbox. ``client_secret``
+# The rows each OAuth 2.0 provider needs besides the mailbox. ``client_secret``
 # and ``service_account_key`` are keyring entries, not settings.
 _PROVIDER_FIELDS = {
     "microsoft365": ("oauth_tenant_id", "oauth_client_id", "client_secret", "oauth_token_url"),

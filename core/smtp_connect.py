@@ -266,8 +266,8 @@ class _Opener:
         """Log in with XOAUTH2; no token is requested unless it can go out encrypted.
 
         ``tokens`` is ``None`` when the token source comes from the server's
-        own settings; it is built only after the checks, so nothing is read
-        from the keyring for a session that cannot use it.
+        own settings. That source is built after the checks, so a session
+        that cannot use a token reads nothing from the keyring.
         """
         if not encrypted:
             raise self.fail(

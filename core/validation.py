@@ -289,7 +289,7 @@ def check_https_url(key: str, url: str) -> str:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError as error:
-        raise SettingError(key, url, f"is not a URL ({error})") from None
+        raise SettingError(key, url, f"is not a valid URL ({error})") from None
     if parts.scheme.lower() != "https":
         raise SettingError(
             key, url, "enter an absolute https:// URL; a token endpoint is never used over plain http"

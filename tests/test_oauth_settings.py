@@ -189,7 +189,7 @@ def test_google_key_from_keyring_delivers(token_endpoint, service_account, xoaut
     assert endpoint.requests[0].claims["sub"] == MAILBOX
 
 
-def test_missing_secret_fails_over_and_says_what_to_store(
+def test_missing_secret_fails_over(
     token_endpoint, xoauth2_smtp_server, smtp_server, ssl_context
 ):
     endpoint = token_endpoint()
@@ -299,7 +299,7 @@ def test_key_file_stored_in_keyring(service_account, tmp_path, isolated_dirs):
     assert "# primary service-account key: stored" in shown.stdout
 
 
-def test_key_file_for_server_without_google_gets_a_note(service_account, tmp_path):
+def test_key_file_unused_gets_note(service_account, tmp_path):
     save()
     key_file = tmp_path / "key.json"
     key_file.write_text(service_account("https://127.0.0.1:1/token").key_json, encoding="utf-8")
@@ -383,3 +383,44 @@ def test_refused_secret_fails_over_from_the_command_line(
     assert primary.auth_attempts == []
     assert CLIENT_SECRET not in result.stdout + result.stderr
     assert [request.form["client_secret"] for request in endpoint.requests] == [CLIENT_SECRET]
+
+
+def test_mailer_sends_queued_alert_with_xoauth2(token_endpoint, xoauth2_smtp_server, ca_bundle):
+    endpoint = token_endpoint()
+    endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
+    smtp = xoauth2_smtp_server(endpoint)
+    save(
+        primary__host="127.0.0.1", primary__port=smtp.port, primary__security="starttls",
+        primary__auth="oauth2", primary__oauth_tenant_id=TENANT_ID, primary__oauth_client_id=CLIENT_ID,
+        primary__oauth_token_url=endpoint.url, primary__oauth_mailbox=MAILBOX,
+    )
+    secrets.store_password("primary", CLIENT_SECRET)
+    queued = run_cli("send", "--errors", "--subject", "Core switch down", stdin="port 1 down\n")
+    assert queued.returncode == 0, queued.stderr
+
+    result = run_cli("mailer", "run", "--once", SSL_CERT_FILE=str(ca_bundle))
+
+    assert result.returncode == 0, result.stderr
+    assert len(smtp.received) == 1
+    assert b"Subject: Core switch down" in smtp.received[0].content
+    [attempt] = smtp.auth_attempts
+    assert attempt[0] == MAILBOX
+    assert attempt[2] is True
+    assert len(endpoint.requests) == 1
+
+
+def test_refused_secret_names_command_for_server(token_endpoint, xoauth2_smtp_server, ssl_context):
+    endpoint = token_endpoint()
+    endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
+    endpoint.refuse_secret = True
+    smtp = xoauth2_smtp_server(endpoint)
+    settings = make_settings(secondary=microsoft_fields(smtp, endpoint))
+    secrets.store_password("secondary", CLIENT_SECRET)
+
+    report = failover.deliver(
+        settings, messages.build_test_messages(settings, "secondary"), ssl_context=ssl_context,
+    )
+
+    assert not report.ok
+    assert report.error.step is Step.TOKEN
+    assert "store it with 'alertmail config set-password secondary'" in report.error.detail
