@@ -385,11 +385,12 @@ def test_refused_secret_fails_over_from_the_command_line(
     assert [request.form["client_secret"] for request in endpoint.requests] == [CLIENT_SECRET]
 
 
-def test_mailer_sends_queued_alert_with_xoauth2(token_endpoint, xoauth2_smtp_server, ca_bundle):
+def test_mailer_sends_queued_alert_with_xoauth2(token_endpoint, xoauth2_smtp_server, ca_bundle, isolated_dirs):
     endpoint = token_endpoint()
     endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
     smtp = xoauth2_smtp_server(endpoint)
     save(
+        general__log_verbose=True,
         primary__host="127.0.0.1", primary__port=smtp.port, primary__security="starttls",
         primary__auth="oauth2", primary__oauth_tenant_id=TENANT_ID, primary__oauth_client_id=CLIENT_ID,
         primary__oauth_token_url=endpoint.url, primary__oauth_mailbox=MAILBOX,
@@ -407,6 +408,11 @@ def test_mailer_sends_queued_alert_with_xoauth2(token_endpoint, xoauth2_smtp_ser
     assert attempt[0] == MAILBOX
     assert attempt[2] is True
     assert len(endpoint.requests) == 1
+    # The verbose mail log has the conversation, with the login redacted.
+    files = written(isolated_dirs["state"]) + written(isolated_dirs["data"] / "alertmail")
+    assert b"AUTH XOAUTH2 <redacted>" in files
+    assert CLIENT_SECRET.encode() not in files
+    assert attempt[1].encode() not in files
 
 
 def test_refused_secret_names_command_for_server(token_endpoint, xoauth2_smtp_server, ssl_context):
