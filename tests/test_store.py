@@ -214,7 +214,10 @@ def test_deferred_address_checks_match_full_load():
     store.save_settings(filled_settings())
     full = store.load_settings()
     deferred = store.load_settings(defer_address_checks=True)
-    assert deferred.settings.unchecked == {"general.errors_to", "general.reports_to", "general.from_address"}
+    assert deferred.settings.unchecked == {
+        "general.errors_to", "general.reports_to", "general.from_address",
+        "primary.oauth_mailbox", "secondary.oauth_mailbox",
+    }
     store.finish_checks(deferred)
     assert deferred.settings.unchecked == frozenset()
     assert deferred.settings == full.settings
