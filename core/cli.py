@@ -425,7 +425,16 @@ def _parse(arguments: list[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit status."""
     args = _parse(list(sys.argv[1:] if argv is None else argv))
-    _configure_logging(getattr(args, "verbose", False))
+    verbose = getattr(args, "verbose", False)
+    if args.command == "send":
+        # Every module that ``send`` imports logs through a lazy logger, so
+        # ``logging`` is imported (and set up first) only for a record it emits.
+        from . import lazy_logging
+
+        level = lazy_logging.INFO if verbose else lazy_logging.ERROR
+        lazy_logging.defer_setup(lambda: _configure_logging(verbose), level)
+    else:
+        _configure_logging(verbose)
     try:
         return args.handler(args)
     except UsageError as error:

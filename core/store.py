@@ -8,7 +8,6 @@ aside under a ``.corrupt-<timestamp>`` name and reported, never overwritten.
 
 from __future__ import annotations
 
-import logging
 import os
 import tomllib
 from collections.abc import Iterable
@@ -17,12 +16,14 @@ from typing import Any
 
 from . import settings as declared
 from .errors import ConfigFileError, SettingError
+from .lazy_logging import get_logger
 from .settings import SCHEMA_VERSION, Settings
 
 APP_NAME = "alertmail"
 FILE_NAME = "alertmail.toml"
 
-log = logging.getLogger(__name__)
+# Lazy, so that ``alertmail send`` does not import ``logging`` unless it logs.
+log = get_logger(__name__)
 
 
 def config_dir() -> Path:

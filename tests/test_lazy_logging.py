@@ -136,3 +136,27 @@ def test_deferred_setup_runs_at_first_kept_record():
         "ERROR alertmail.child: again",
     ]
     assert child.stderr == ""
+
+
+def test_send_command_imports_no_logging(tmp_path):
+    folders = {f"XDG_{name.upper()}_HOME": str(tmp_path / name) for name in ("config", "data", "state")}
+    settings_file = tmp_path / "config" / "alertmail" / "alertmail.toml"
+    settings_file.parent.mkdir(parents=True)
+    settings_file.write_text(
+        '[general]\nfrom_address = "alerts@example.com"\nerrors_to = ["ops@example.com"]\n',
+        encoding="utf-8",
+    )
+    body = tmp_path / "body.txt"
+    body.write_text("port 1 down\n", encoding="utf-8")
+    child = run_child(
+        f"""
+        import os, sys
+        os.environ.update({folders!r})
+        from alertmail.core import cli
+        status = cli.main(["send", "--errors", "--subject", "sw1 down", "--body-file", {str(body)!r}])
+        print(status, "logging" in sys.modules)
+        """
+    )
+
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.splitlines() == ["1", "0 False"]
