@@ -30,10 +30,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -81,7 +83,7 @@ def build_server_tab() -> QWidget:
     security.addItems(["None", "STARTTLS", "Implicit TLS"])
     form.addRow("Connection &security:", security)
     auth = QComboBox()
-    auth.addItems(["None", "SMTP AUTH", "POP before send"])
+    auth.addItems(["None", "SMTP AUTH", "POP before send", "OAuth 2.0"])
     form.addRow("&Authentication type:", auth)
     form.addRow("&Username:", QLineEdit())
     password = QLineEdit()
@@ -92,6 +94,21 @@ def build_server_tab() -> QWidget:
     pop_port.setRange(1, 65535)
     pop_port.setValue(110)
     form.addRow("POP Po&rt:", pop_port)
+    # The OAuth 2.0 rows exist but are hidden, as in alertmail's dialog
+    # until OAuth 2.0 is chosen.
+    provider = QComboBox()
+    provider.addItems(["Microsoft 365", "Google Workspace", "Other provider"])
+    form.addRow("Identity pro&vider:", provider)
+    oauth_fields = [provider]
+    for label in ("Tenant ID or do&main:", "Cli&ent ID:", "To&ken URL:", "Scope &for SMTP:", "Mail&box:"):
+        field = QLineEdit()
+        form.addRow(label, field)
+        oauth_fields.append(field)
+    key_button = QPushButton("Load key &file...")
+    form.addRow("Service-account &key:", key_button)
+    oauth_fields.append(key_button)
+    for field in oauth_fields:
+        form.setRowVisible(field, False)
     form.addRow(QPushButton("&Test Email"))
     transcript = QPlainTextEdit()
     transcript.setReadOnly(True)
@@ -108,16 +125,32 @@ def build_general_tab() -> QWidget:
     return page
 
 
+def build_queue_tab() -> QWidget:
+    """Build the Queue tab: mailer buttons, an empty table and the row buttons."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    controls = QHBoxLayout()
+    for text in ("&Start mailer", "Stop mail&er", "Send n&ow"):
+        controls.addWidget(QPushButton(text))
+    layout.addLayout(controls)
+    layout.addWidget(QTableView(), 1)
+    bottom = QHBoxLayout()
+    bottom.addWidget(QPushButton("&Reset state"))
+    bottom.addWidget(QPushButton("D&elete"))
+    bottom.addWidget(QCheckBox("Sho&w sent"))
+    layout.addLayout(bottom)
+    return page
+
+
 def build_dialog(size: tuple[int, int]) -> QDialog:
-    """Build the bare dialog: three tabs and the standard button box."""
-    # TODO: add a Queue tab (a table view and its buttons) when alertmail's
-    # dialog shows one, so that both dialogs keep the same widgets.
+    """Build the bare dialog: four tabs and the standard button box."""
     dialog = QDialog()
     dialog.setWindowTitle("E-mail Options")
     tabs = QTabWidget()
     tabs.addTab(build_general_tab(), "&General")
     tabs.addTab(build_server_tab(), "&Mail Server")
     tabs.addTab(build_server_tab(), "&Secondary Mail Server")
+    tabs.addTab(build_queue_tab(), "&Queue")
     buttons = QDialogButtonBox(
         QDialogButtonBox.StandardButton.Ok
         | QDialogButtonBox.StandardButton.Cancel
