@@ -260,7 +260,7 @@ class EmailOptionsDialog(DialogPages, DialogSaving, FirstFrameWork, QDialog):
         for tab in self.server_tabs.values():
             typed = tab.password.typed()
             if "\r" in typed or "\n" in typed:
-                self._field_errors[tab.password_key] = "line breaks (CR or LF) are not allowed in a password"
+                self._field_errors[tab.password_key] = f"line breaks (CR or LF) are not allowed in a {tab.password.noun}"
             else:
                 self._field_errors.pop(tab.password_key, None)
         self.refresh_state()
@@ -290,15 +290,18 @@ class EmailOptionsDialog(DialogPages, DialogSaving, FirstFrameWork, QDialog):
         return keys
 
     def has_changes(self) -> bool:
-        """True when OK or Apply would write something: settings or a password."""
-        return (
-            self._working != self._saved
-            or self._file_outdated
-            or any(tab.password.pending() for tab in self.server_tabs.values())
-        )
+        """True when OK or Apply would write something: settings, a password or a service-account key."""
+        return self._working != self._saved or self._file_outdated or self._keyring_changes()
+
+    def _keyring_changes(self) -> bool:
+        """True when a typed password, a requested clear or a loaded key waits for OK or Apply."""
+        return any(tab.password.pending() or tab.key_field.pending() for tab in self.server_tabs.values())
 
     def refresh_state(self) -> None:
-        """Recompute the marks, the summary lines and which buttons are enabled."""
+        """Recompute the rows shown, the marks, the summary lines and which buttons are enabled."""
+        # The problems counted are those of the rows shown, so the rows come first.
+        for tab in self.server_tabs.values():
+            tab.show_fields_for(self._working)
         problems = self.problems()
         by_key = dict(problems)
         for page in self.pages:
@@ -328,7 +331,7 @@ class EmailOptionsDialog(DialogPages, DialogSaving, FirstFrameWork, QDialog):
         self.restore_button.setEnabled(
             self._working != Settings()
             or bool(self._field_errors)
-            or any(tab.password.pending() for tab in self.server_tabs.values())
+            or self._keyring_changes()
         )
         if self.tests is not None:
             for server, tab in self.server_tabs.items():
@@ -350,7 +353,8 @@ class EmailOptionsDialog(DialogPages, DialogSaving, FirstFrameWork, QDialog):
         section, _, name = key.partition(".")
         title = PAGE_TITLES.get(section, PAGE_TITLES["general"])
         if section in SERVERS and name == "password":
-            label = plain_label(PASSWORD_LABEL)
+            tab = self.server_tabs.get(section)
+            label = plain_label(tab.password_label.text() if tab is not None else PASSWORD_LABEL)
         else:
             label = setting(key).plain_label
         return f"{plain_label(title)} \N{RIGHTWARDS ARROW} {label}"

@@ -45,14 +45,19 @@ class DialogPages:
             if self.tests is None:
                 self.tests = MailTestPanel(self)
             page = ServerTab(key)
+            # The tab widget takes the page's size when it is inserted, so its rows come first.
+            page.show_fields_for(self._working)
         self._built[key] = page
         if key in SERVERS:
             self.server_tabs[key] = page
             page.password.edited.connect(self._on_password_edited)
+            page.key_field.edited.connect(self.refresh_state)
+            page.row_order_changed.connect(self.link_focus_chain)
             self.tests.attach(key, page)
             if self._keyring_state is not None:
                 backend, stored = self._keyring_state
                 page.password.set_keyring_state(backend, stored[key])
+                page.key_field.set_keyring_state(stored[page.key_field.entry])
         elif key == "general":
             self.general_tab = page
 

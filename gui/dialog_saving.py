@@ -2,7 +2,8 @@
 
 The settings file is written only when a setting changed, and then only the
 changed keys, so a value that another program saved meanwhile stays.
-Passwords go to the keyring, never to the file.
+Passwords, client secrets and service-account keys go to the keyring, never
+to the file.
 """
 
 from __future__ import annotations
@@ -60,12 +61,14 @@ class DialogSaving:
         return passwords_saved
 
     def _apply_passwords(self, wrote_file: bool) -> bool:
-        fields = [tab.password for tab in self.server_tabs.values()]
-        if not fields:
+        tabs = list(self.server_tabs.values())
+        if not tabs:
             return True
+        from .key_file import save_key_changes
         from .password import save_password_changes
 
-        rejected = save_password_changes(fields, wrote_file=wrote_file)
+        rejected = save_password_changes([tab.password for tab in tabs], wrote_file=wrote_file)
+        rejected += save_key_changes([tab.key_field for tab in tabs], wrote_file=wrote_file)
         for server, message in rejected:
             self.password_not_saved.emit(server, message)
             self._show_message("passwordErrorBox", message)
@@ -96,6 +99,7 @@ class DialogSaving:
         self._working["mailer.enabled"] = self._saved["mailer.enabled"]
         for tab in self.server_tabs.values():
             tab.password.reset()
+            tab.key_field.reset()
         self._reset_port_tracking(self._working)
         self._show_model(self._working)
 

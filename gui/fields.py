@@ -139,6 +139,8 @@ class FormRows:
     def __init__(self, layout: QFormLayout) -> None:
         self.layout = layout
         self.error_labels: dict[str, QLabel] = {}
+        self.hidden_keys: set[str] = set()
+        """Keys whose field row is hidden, so their error rows stay hidden too."""
 
     def add(self, label_text: str, field: QWidget, key: str) -> QLabel:
         """Add a row for ``field`` labelled ``label_text``, and its error row for ``key``."""
@@ -156,9 +158,13 @@ class FormRows:
         return error
 
     def show_error(self, key: str, reason: str | None) -> None:
-        """Show ``reason`` under the field of ``key``, or hide the row when ``None``."""
+        """Show ``reason`` under the field of ``key``, or hide the row when ``None``.
+
+        The row stays hidden while ``key`` is in ``hidden_keys``, and the
+        reason appears when the field is shown again.
+        """
         label = self.error_labels.get(key)
         if label is None:
             return
         label.setText(reason or "")
-        self.layout.setRowVisible(label, bool(reason))
+        self.layout.setRowVisible(label, bool(reason) and key not in self.hidden_keys)

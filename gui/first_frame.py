@@ -12,8 +12,6 @@ import logging
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtWidgets import QLabel
 
-from alertmail.core.settings import SERVERS
-
 from .colors import banner_style
 
 log = logging.getLogger(__name__)
@@ -99,16 +97,17 @@ class FirstFrameWork:
 
     @Slot()
     def check_keyring(self) -> None:
-        """Ask the keyring for its backend and the stored passwords, once."""
+        """Ask the keyring for its backend, the stored passwords and service-account keys, once."""
         if self._keyring_checked:
             return
         self._keyring_checked = True
         from alertmail.core import secrets
 
         backend = secrets.backend_name()
-        stored = {server: secrets.has_password(server) if backend else False for server in SERVERS}
+        stored = {entry: secrets.has_password(entry) if backend else False for entry in secrets.ENTRIES}
         self._keyring_state = (backend, stored)
         for server, tab in self.server_tabs.items():
             tab.password.set_keyring_state(backend, stored[server])
+            tab.key_field.set_keyring_state(stored[tab.key_field.entry])
         self.refresh_state()
         self.keyring_checked.emit()

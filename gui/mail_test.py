@@ -13,7 +13,7 @@ when a test starts, never when the dialog opens.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -40,19 +40,30 @@ class TestEmailWorker(QObject):
     done = Signal()
     """Emitted with no payload after ``finished`` or ``failed``; quits the thread."""
 
-    def __init__(self, settings: Settings, server: str, typed_password: str, cancel: Any) -> None:
+    def __init__(self, settings: Settings, server: str, unsaved: Mapping[str, str], cancel: Any) -> None:
+        """Prepare a test of ``server``. ``unsaved`` maps keyring entries to secrets typed or loaded but not saved."""
         super().__init__()
         self._settings = settings
         self._server = server
-        self._typed_password = typed_password
+        self._unsaved = {entry: secret for entry, secret in unsaved.items() if secret}
         self._cancel = cancel
 
-    def _password_for(self, server: str) -> str:
-        if self._typed_password:
-            return self._typed_password
+    def _password_for(self, entry: str) -> str:
+        """Return the secret of keyring entry ``entry``, the unsaved one when there is one, else the stored one.
+
+        ``entry`` is the server name for a password or client secret, and
+        ``<server>:oauth-key`` for a Google service-account key.
+        """
+        if entry in self._unsaved:
+            return self._unsaved[entry]
         from alertmail.core.secrets import read_password
 
-        return read_password(server)
+        noun = None
+        if self._settings[f"{self._server}.auth"] == "oauth2":
+            from alertmail.core.oauth_config import secret_noun
+
+            noun = secret_noun(self._settings[f"{self._server}.oauth_provider"])
+        return read_password(entry, noun)
 
     @Slot()
     def run(self) -> None:
@@ -143,11 +154,13 @@ class TestEmailRunner(QObject):
         self,
         settings: Settings,
         server: str,
-        typed_password: str,
+        unsaved: Mapping[str, str],
         connect: Callable[[TestEmailWorker], None],
     ) -> bool:
         """Start a test of ``server``; return False when one is already running.
 
+        ``unsaved`` maps keyring entries to the secrets typed or loaded in
+        the form, which the test uses in place of the stored ones.
         ``connect(worker)`` connects the worker's signals before the thread starts.
         """
         if self.running:
@@ -159,7 +172,7 @@ class TestEmailRunner(QObject):
         self._cancel = CancelToken()
         thread = QThread()
         thread.setObjectName(f"testEmailThread_{server}")
-        worker = TestEmailWorker(settings, server, typed_password, self._cancel)
+        worker = TestEmailWorker(settings, server, unsaved, self._cancel)
         worker.moveToThread(thread)
         connect(worker)
         thread.started.connect(worker.run)

@@ -66,7 +66,9 @@ class MailTestPanel(QObject):
         tab.test_result.setText("Sending the test messages\N{HORIZONTAL ELLIPSIS}")
         tab.test_result.setVisible(True)
         self._server = server
-        return self.runner.start(dialog.working, server, tab.password.typed(), self._connect)
+        # The password row contains the SMTP password or the client secret, and both use the server's entry.
+        unsaved = {server: tab.password.typed(), tab.key_field.entry: tab.key_field.pending_text()}
+        return self.runner.start(dialog.working, server, unsaved, self._connect)
 
     def _connect(self, worker: TestEmailWorker) -> None:
         # Slots of this GUI-thread object: Qt queues the worker's emissions to them.

@@ -12,6 +12,7 @@ against 65 ms, keyring 25.7 on a 2-core machine).
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget
@@ -29,6 +30,11 @@ PASSWORD_HELP = (
     "never in the settings file. Leave the field empty to keep the stored password; "
     "type a new one to replace it."
 )
+CLIENT_SECRET_HELP = (
+    "Client secret of the app registration, for OAuth 2.0 with Microsoft 365 or another "
+    "provider. It is kept in the system keyring in place of the password, never in the "
+    "settings file. Leave the field empty to keep the stored secret; type a new one to replace it."
+)
 CLEAR_PENDING_TEXT = "Removed when you press OK or Apply"
 # Short enough to fit the field at the dialog's default size; the label
 # under the field names the keyring backend.
@@ -39,6 +45,21 @@ NO_BACKEND_TEXT = (
     "No keyring backend is available, so passwords cannot be saved. "
     "Install and unlock a system keyring (for example GNOME Keyring or KWallet)."
 )
+
+
+class _Wording(NamedTuple):
+    """The texts of the password field for one kind of secret."""
+
+    name: str
+    noun: str
+    help: str
+    clear_text: str
+
+
+PASSWORD_WORDING = _Wording("Password", "password", PASSWORD_HELP, "Clear passw&ord")
+# Every letter of "Clear secret" is a mnemonic of another OAuth 2.0 row, so the
+# button reads "Clear stored secret" and keeps the o of Clear password.
+CLIENT_SECRET_WORDING = _Wording("Client secret", "client secret", CLIENT_SECRET_HELP, "Clear st&ored secret")
 
 
 class PasswordField(QWidget):
@@ -59,25 +80,20 @@ class PasswordField(QWidget):
         self._backend: str | None = None
         self._backend_known = False
         self._clear_requested = False
+        self._wording = PASSWORD_WORDING
 
         self.edit = QLineEdit()
         self.edit.setObjectName(f"{server}.password")
-        self.edit.setAccessibleName("Password")
-        self.edit.setToolTip(PASSWORD_HELP)
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
 
         self.show_button = QToolButton()
         self.show_button.setObjectName(f"showPassword_{server}")
         self.show_button.setText(SHOW_TEXT)
         self.show_button.setCheckable(True)
-        self.show_button.setAccessibleName("Show password")
-        self.show_button.setToolTip("Show the typed password in plain text.")
 
         self.clear_button = QToolButton()
         self.clear_button.setObjectName(f"clearPassword_{server}")
-        self.clear_button.setText("Clear passw&ord")
-        self.clear_button.setAccessibleName("Clear password")
-        self.clear_button.setToolTip("Remove the stored password from the keyring when you press OK or Apply.")
+        self._apply_wording()
 
         self.keyring_label = make_message_label(f"keyringLabel_{server}", None)
 
@@ -117,6 +133,22 @@ class PasswordField(QWidget):
         """True when saving would change the keyring: text typed or a clear requested."""
         return bool(self.typed()) or self.clear_requested
 
+    @property
+    def noun(self) -> str:
+        """The kind of secret in the field, for messages: ``password`` or ``client secret``."""
+        return self._wording.noun
+
+    def use_client_secret(self, client_secret: bool) -> None:
+        """Name the field a client secret (OAuth 2.0) or a password in its texts.
+
+        The keyring entry is the same either way: a server has one login.
+        """
+        wording = CLIENT_SECRET_WORDING if client_secret else PASSWORD_WORDING
+        if wording is not self._wording:
+            self._wording = wording
+            self._apply_wording()
+            self._refresh()
+
     def set_keyring_state(self, backend: str | None, stored: bool) -> None:
         """Record the keyring backend's name (``None``: no backend) and whether a password is stored."""
         self._backend = backend
@@ -143,6 +175,18 @@ class PasswordField(QWidget):
 
     # --- display ---------------------------------------------------------------
 
+    def _apply_wording(self) -> None:
+        wording = self._wording
+        self.edit.setAccessibleName(wording.name)
+        self.edit.setToolTip(wording.help)
+        self.show_button.setAccessibleName(f"Show {wording.noun}")
+        self.show_button.setToolTip(f"Show the typed {wording.noun} in plain text.")
+        self.clear_button.setText(wording.clear_text)
+        self.clear_button.setAccessibleName(f"Clear {wording.noun}")
+        self.clear_button.setToolTip(
+            f"Remove the stored {wording.noun} from the keyring when you press OK or Apply."
+        )
+
     def _on_text_changed(self, _text: str) -> None:
         self._refresh()
         self.edited.emit()
@@ -158,7 +202,7 @@ class PasswordField(QWidget):
         elif self._stored:
             placeholder = STORED_TEXT
         elif self._stored is False:
-            placeholder = "No password stored"
+            placeholder = f"No {self._wording.noun} stored"
         else:
             placeholder = ""
         self.edit.setPlaceholderText(placeholder)
@@ -170,7 +214,7 @@ class PasswordField(QWidget):
         elif self._backend is None:
             text, color = NO_BACKEND_TEXT, WARNING_COLOR
         else:
-            text, color = f"Passwords are kept in {self._backend}.", None
+            text, color = f"{self._wording.name}s are kept in {self._backend}.", None
         self.keyring_label.setText(text)
         set_text_color(self.keyring_label, color)
         self.keyring_label.setVisible(bool(text))
@@ -206,17 +250,18 @@ def save_password_changes(fields: list[PasswordField], *, wrote_file: bool) -> l
 def _rejection_message(field: PasswordField, storing: bool, wrote_file: bool, error: Exception) -> str:
     action = "stored" if storing else "removed"
     first = "The other settings were saved, but the" if wrote_file else "The"
+    noun = field.noun
     if field.stored:
-        after = "The password stored before is unchanged and still used."
+        after = f"The {noun} stored before is unchanged and still used."
     elif field.stored is False:
-        after = "No password is stored for this server."
+        after = f"No {noun} is stored for this server."
     else:
-        after = "Whatever password was stored before is unchanged."
-    return f"{first} password of the {field.server} server was not {action}: {error}. {after}"
+        after = f"Whatever {noun} was stored before is unchanged."
+    return f"{first} {noun} of the {field.server} server was not {action}: {error}. {after}"
 
 
 def password_label(buddy: QLineEdit) -> QLabel:
-    """Return the Password label, a buddy of the password input."""
+    """Return the Password label, a buddy of the password input; OAuth 2.0 renames it Client secret."""
     label = QLabel(PASSWORD_LABEL)
     label.setBuddy(buddy)
     label.setObjectName(f"label:{buddy.objectName()}")

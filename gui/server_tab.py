@@ -1,14 +1,16 @@
 """The Mail Server and Secondary Mail Server tabs.
 
 Both tabs are one class: every field is the declaration of ``<server>.<name>``.
-The tab only lays the fields out and enables them; the dialog owns the
-working copy of the settings and the Test Email run.
+The tab lays the fields out, shows the rows of the chosen authentication
+type and identity provider, and enables them. The dialog owns the working
+copy of the settings and the Test Email run.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alertmail.core.settings import Settings, setting
+from alertmail.core.settings import Settings, server_fields_shown, setting
 
 from .colors import WARNING_COLOR
 from .fields import (
@@ -29,12 +31,14 @@ from .fields import (
     WrappedLabel,
     make_check_box,
     make_combo_box,
+    make_label,
     make_line_edit,
     make_message_label,
     make_spin_box,
 )
+from .key_file import ServiceAccountKeyField
 from .password import PasswordField, password_label
-from .titles import SERVER_TITLES
+from .titles import CLIENT_SECRET_LABEL, PASSWORD_LABEL, SERVER_TITLES, SERVICE_ACCOUNT_KEY_LABEL
 
 if TYPE_CHECKING:
     from .help import HelpEntry
@@ -50,8 +54,31 @@ TEST_EMAIL_HELP = (
 )
 
 
+# The fields of a server tab below Authentication type, in the order they are
+# built. ``settings.server_fields_shown`` decides which are shown and in what
+# order. Its "client_secret" is the password row under another label.
+VARIABLE_FIELDS = (
+    "username", "password", "pop_host", "pop_port",
+    "oauth_provider", "oauth_tenant_id", "oauth_client_id", "oauth_token_url", "oauth_scope",
+    "service_account_key", "oauth_mailbox",
+)
+# The settings above the rows that depend on the authentication type.
+_COMMON_FIELDS = ("enabled", "host", "port", "timeout_s", "security", "auth")
+
+
+class _Row(NamedTuple):
+    """One form row below Authentication type, with the key of its error row (if any)."""
+
+    label: QLabel
+    field: QWidget
+    error_key: str | None
+
+
 class ServerTab(QWidget):
     """The settings of one SMTP server, with its Test Email button and conversation."""
+
+    row_order_changed = Signal()
+    """Emitted with no payload when rows moved, so the dialog links its tab order again."""
 
     def __init__(self, server: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +100,13 @@ class ServerTab(QWidget):
         self.password = PasswordField(server)
         self.pop_host = make_line_edit(declared("pop_host"))
         self.pop_port = make_spin_box(declared("pop_port"))
+        self.oauth_provider = make_combo_box(declared("oauth_provider"))
+        self.oauth_tenant_id = make_line_edit(declared("oauth_tenant_id"))
+        self.oauth_client_id = make_line_edit(declared("oauth_client_id"))
+        self.oauth_token_url = make_line_edit(declared("oauth_token_url"))
+        self.oauth_scope = make_line_edit(declared("oauth_scope"))
+        self.oauth_mailbox = make_line_edit(declared("oauth_mailbox"))
+        self.key_field = ServiceAccountKeyField(server)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -91,11 +125,7 @@ class ServerTab(QWidget):
         self.auth_warning.setText(PLAIN_AUTH_WARNING)
         form.addRow(None, self.auth_warning)
         form.setRowVisible(self.auth_warning, False)
-        self.rows.add(declared("username").label, self.username, f"{server}.username")
-        form.addRow(password_label(self.password.edit), self.password)
-        self.rows.add_error_row(self.password_key)
-        self.rows.add(declared("pop_host").label, self.pop_host, f"{server}.pop_host")
-        self.rows.add(declared("pop_port").label, self.pop_port, f"{server}.pop_port")
+        self._build_variable_rows(form)
 
         self.fields = QWidget()
         self.fields.setObjectName(f"fields_{server}")
@@ -106,6 +136,32 @@ class ServerTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.fields)
         layout.addLayout(self._build_test_area())
+
+    def _build_variable_rows(self, form: QFormLayout) -> None:
+        """Add the rows that depend on the authentication type, all shown until ``show_fields``."""
+        server = self.server
+        self._first_variable_row = form.rowCount()
+        self.password_label = password_label(self.password.edit)
+        self._rows: dict[str, _Row] = {}
+        for name in VARIABLE_FIELDS:
+            if name == "password":
+                form.addRow(self.password_label, self.password)
+                self.rows.add_error_row(self.password_key)
+                row = _Row(self.password_label, self.password, self.password_key)
+            elif name == "service_account_key":
+                # The key field shows its own load errors, because a rejected file
+                # leaves the form valid and must not block OK.
+                label = make_label(SERVICE_ACCOUNT_KEY_LABEL, self.key_field.load_button)
+                form.addRow(label, self.key_field)
+                row = _Row(label, self.key_field, None)
+            else:
+                key = f"{server}.{name}"
+                field = getattr(self, name)
+                row = _Row(self.rows.add(setting(key).label, field, key), field, key)
+            self._rows[name] = row
+        self._order: tuple[str, ...] = VARIABLE_FIELDS
+        self._shown: tuple[str, ...] | None = None
+        self._shown_rows: set[str] = set(VARIABLE_FIELDS)
 
     def _build_test_area(self) -> QVBoxLayout:
         server = self.server
@@ -148,7 +204,7 @@ class ServerTab(QWidget):
         return area
 
     def bindings(self) -> list[tuple[str, QWidget]]:
-        """Return the tab's explicit widget-to-key binding, top to bottom."""
+        """Return the tab's explicit widget-to-key binding, in the order the rows are built."""
         server = self.server
         return [
             (f"{server}.enabled", self.enabled_check),
@@ -160,6 +216,12 @@ class ServerTab(QWidget):
             (f"{server}.username", self.username),
             (f"{server}.pop_host", self.pop_host),
             (f"{server}.pop_port", self.pop_port),
+            (f"{server}.oauth_provider", self.oauth_provider),
+            (f"{server}.oauth_tenant_id", self.oauth_tenant_id),
+            (f"{server}.oauth_client_id", self.oauth_client_id),
+            (f"{server}.oauth_token_url", self.oauth_token_url),
+            (f"{server}.oauth_scope", self.oauth_scope),
+            (f"{server}.oauth_mailbox", self.oauth_mailbox),
         ]
 
     @property
@@ -171,18 +233,35 @@ class ServerTab(QWidget):
         """
         return f"{self.server}.password"
 
+    @property
+    def client_secret_shown(self) -> bool:
+        """True when the password row is labelled Client secret (OAuth 2.0)."""
+        return self._shown is not None and "client_secret" in self._shown
+
     def field_keys(self) -> list[str]:
-        """Return the keys of the tab's fields top to bottom, the password's included."""
-        keys = [key for key, _ in self.bindings()]
-        keys.insert(keys.index(f"{self.server}.username") + 1, self.password_key)
+        """Return the keys of the tab's shown fields top to bottom, the password's included.
+
+        A hidden field does not apply to the chosen authentication type, so
+        the dialog does not count its problems.
+        """
+        keys = [f"{self.server}.{name}" for name in _COMMON_FIELDS]
+        for name in self._order:
+            row = self._rows[name]
+            if name in self._shown_rows and row.error_key is not None:
+                keys.append(row.error_key)
         return keys
 
     def focus_chain(self) -> list[QWidget]:
-        """Return the widgets that Tab visits, top to bottom."""
-        widgets = [widget for _, widget in self.bindings()]
-        after_username = widgets.index(self.username) + 1
+        """Return the widgets that Tab visits, top to bottom, hidden rows included."""
+        widgets: list[QWidget] = [self.enabled_check, self.host, self.port, self.timeout, self.security, self.auth]
         password = self.password
-        widgets[after_username:after_username] = [password.edit, password.show_button, password.clear_button]
+        for name in self._order:
+            if name == "password":
+                widgets += [password.edit, password.show_button, password.clear_button]
+            elif name == "service_account_key":
+                widgets.append(self.key_field.load_button)
+            else:
+                widgets.append(self._rows[name].field)
         return widgets + [self.test_button, self.cancel_test_button, self.transcript]
 
     def help_buttons(self) -> list[HelpEntry]:
@@ -192,7 +271,7 @@ class ServerTab(QWidget):
         password = self.password
         return [
             button_entry(password.show_button, "Show", password.show_button.toolTip()),
-            button_entry(password.clear_button, "Clear password", password.clear_button.toolTip()),
+            button_entry(password.clear_button, password.clear_button.accessibleName(), password.clear_button.toolTip()),
             button_entry(self.cancel_test_button, "Cancel test", self.cancel_test_button.toolTip()),
         ]
 
@@ -205,14 +284,22 @@ class ServerTab(QWidget):
 
     def help_anchor(self, widget: QWidget) -> str | None:
         """Return the help anchor of ``widget`` when it is one of this tab's fields or buttons."""
-        from alertmail.resources import PASSWORD_FIELD, TEST_EMAIL_FIELD, field_anchor
+        from alertmail.resources import (
+            CLIENT_SECRET_FIELD,
+            PASSWORD_FIELD,
+            SERVICE_ACCOUNT_KEY_FIELD,
+            TEST_EMAIL_FIELD,
+            field_anchor,
+        )
 
         for key, bound in self.bindings():
             if widget is bound:
                 return field_anchor(key)
         password = self.password
         if widget is password.edit:
-            return field_anchor(PASSWORD_FIELD)
+            return field_anchor(CLIENT_SECRET_FIELD if self.client_secret_shown else PASSWORD_FIELD)
+        if widget is self.key_field.load_button:
+            return field_anchor(SERVICE_ACCOUNT_KEY_FIELD)
         if widget in (self.test_button, self.transcript):
             return field_anchor(TEST_EMAIL_FIELD)
         from .help import entry_anchor
@@ -225,17 +312,98 @@ class ServerTab(QWidget):
         self.rows.layout.setRowVisible(self.delivery_warning, bool(text))
 
     def update_enabled(self, values: Settings, *, test_allowed: bool) -> None:
-        """Enable the fields that apply to ``values``, and Test Email when ``test_allowed``."""
+        """Show the rows that apply to ``values``, enable them, and enable Test Email when ``test_allowed``."""
         server = self.server
         used = values[f"{server}.enabled"]
         auth = values[f"{server}.auth"]
+        self.show_fields_for(values)
         for widget in (self.host, self.port, self.timeout, self.security, self.auth):
             widget.setEnabled(used)
         self.username.setEnabled(used and auth != "none")
         self.password.setEnabled(used and auth != "none")
         self.pop_host.setEnabled(used and auth == "pop_before_smtp")
         self.pop_port.setEnabled(used and auth == "pop_before_smtp")
+        for widget in (
+            self.oauth_provider, self.oauth_tenant_id, self.oauth_client_id, self.oauth_token_url,
+            self.oauth_scope, self.oauth_mailbox, self.key_field,
+        ):
+            widget.setEnabled(used)
         self.test_button.setEnabled(used and test_allowed)
 
         plain_auth = used and auth == "smtp" and values[f"{server}.security"] == "none"
         self.rows.layout.setRowVisible(self.auth_warning, plain_auth)
+
+    def show_fields_for(self, values: Settings) -> None:
+        """Show the rows of the authentication type and identity provider in ``values``."""
+        server = self.server
+        self.show_fields(server_fields_shown(values[f"{server}.auth"], values[f"{server}.oauth_provider"]))
+
+    def show_fields(self, shown: tuple[str, ...]) -> None:
+        """Show exactly the rows named in ``shown``, in its order, and hide the others.
+
+        ``shown`` is what ``settings.server_fields_shown`` returns. The rows
+        that it leaves out keep their values and move below the shown ones.
+        """
+        if shown == self._shown:
+            return
+        self._shown = shown
+        client_secret = "client_secret" in shown
+        names = ["password" if name == "client_secret" else name for name in shown]
+        order = tuple([name for name in names if name in self._rows] + [
+            name for name in VARIABLE_FIELDS if name not in names
+        ])
+        if order != self._order:
+            self._move_rows(order)
+
+        self.password_label.setText(CLIENT_SECRET_LABEL if client_secret else PASSWORD_LABEL)
+        self.password.use_client_secret(client_secret)
+        layout = self.rows.layout
+        self._shown_rows = set(names) & set(self._rows)
+        self.rows.hidden_keys = {
+            row.error_key for name, row in self._rows.items() if name not in self._shown_rows and row.error_key
+        }
+        for name, row in self._rows.items():
+            layout.setRowVisible(row.field, name in self._shown_rows)
+            if row.error_key is not None:
+                error = self.rows.error_labels[row.error_key]
+                self.rows.show_error(row.error_key, error.text() or None)
+        # Qt passes a size change on only through layouts that were laid out,
+        # which those of a tab not shown yet were not, so each ancestor is told.
+        widget = self.fields
+        while widget is not None:
+            widget.updateGeometry()
+            widget = widget.parentWidget()
+
+    def _move_rows(self, order: tuple[str, ...]) -> None:
+        """Put the rows below Authentication type in ``order``, each with its error row."""
+        layout = self.rows.layout
+        for row in self._rows.values():
+            _take_row(layout, row.field)
+            if row.error_key is not None:
+                _take_row(layout, self.rows.error_labels[row.error_key])
+        index = self._first_variable_row
+        for name in order:
+            row = self._rows[name]
+            layout.insertRow(index, row.label, row.field)
+            index += 1
+            if row.error_key is not None:
+                layout.insertRow(index, None, self.rows.error_labels[row.error_key])
+                index += 1
+        self._order = order
+        self.row_order_changed.emit()
+
+
+def _take_row(layout: QFormLayout, field: QWidget) -> None:
+    """Remove the row of ``field`` from ``layout`` and delete its layout items, not its widgets.
+
+    ``takeRow`` hands the items to the caller, and PySide6 does not delete
+    them. A widget whose old item lives on keeps it as its registered layout
+    item, so Qt then clears the old item's size cache on a change and the row
+    keeps its stale height.
+    """
+    import shiboken6
+
+    taken = layout.takeRow(field)
+    for item in (taken.labelItem, taken.fieldItem):
+        if item is not None:
+            shiboken6.delete(item)

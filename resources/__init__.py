@@ -57,8 +57,11 @@ _TAB_PAGES = {
     "queue": "queue",
 }
 
-# Entries of the server tab's field list that are not settings.
+# Entries of the server tab's field list that are not settings. The first
+# three are the keyring rows that ``settings.server_fields_shown`` names.
 PASSWORD_FIELD = "password"
+CLIENT_SECRET_FIELD = "client_secret"
+SERVICE_ACCOUNT_KEY_FIELD = "service_account_key"
 TEST_EMAIL_FIELD = "test_email"
 
 # Fields of each help page in the tab's order. The server page lists the
@@ -85,19 +88,42 @@ TAB_FIELDS: dict[str, tuple[str, ...]] = {
         PASSWORD_FIELD,
         "primary.pop_host",
         "primary.pop_port",
+        "primary.oauth_provider",
+        "primary.oauth_tenant_id",
+        "primary.oauth_client_id",
+        CLIENT_SECRET_FIELD,
+        "primary.oauth_token_url",
+        "primary.oauth_scope",
+        SERVICE_ACCOUNT_KEY_FIELD,
+        "primary.oauth_mailbox",
         TEST_EMAIL_FIELD,
     ),
     "queue": ("mailer.enabled",),
 }
 
 # Label and help text of the server tab's entries that no setting declares.
-# The password lives in the keyring, and Test Email is a button.
+# The password, client secret and service-account key live in the keyring,
+# and Test Email is a button.
 _OTHER_FIELDS = {
     PASSWORD_FIELD: (
         "Password",
         "Password for SMTP AUTH and for the POP login, kept in the system keyring and "
         "never in the settings file. An empty field keeps the stored password, typed "
         "text replaces it, and Clear password removes it, each when you press OK or Apply.",
+    ),
+    CLIENT_SECRET_FIELD: (
+        "Client secret",
+        "OAuth 2.0 with Microsoft 365 or another provider: the client secret of the app "
+        "registration. It takes the place of the password, in the same keyring entry, and "
+        "is never written to the settings file. An empty field keeps the stored secret, "
+        "typed text replaces it, and Clear stored secret removes it, each when you press OK or Apply.",
+    ),
+    SERVICE_ACCOUNT_KEY_FIELD: (
+        "Service-account key",
+        "OAuth 2.0 with Google Workspace: the JSON key file of a service account with "
+        "domain-wide delegation. Load key file checks the file and shows the service "
+        "account's address, never the key. The key is stored in the system keyring when "
+        "you press OK or Apply, and never written to the settings file.",
     ),
     TEST_EMAIL_FIELD: (
         "Test Email",
@@ -180,7 +206,8 @@ def help_page(tab: str) -> str:
 def field_anchor(key: str) -> str:
     """Return the anchor of a field's entry in its help page.
 
-    ``key`` is a dotted setting key or ``PASSWORD_FIELD`` or ``TEST_EMAIL_FIELD``.
+    ``key`` is a dotted setting key or one of the names ``PASSWORD_FIELD``,
+    ``CLIENT_SECRET_FIELD``, ``SERVICE_ACCOUNT_KEY_FIELD`` and ``TEST_EMAIL_FIELD``.
     Both server tabs share one page, so ``primary.port`` and ``secondary.port``
     both give ``field-port``.
     """
