@@ -46,12 +46,31 @@ def visible_mnemonics(dialog) -> list[tuple[str, str]]:
     return [(mnemonic(text), text) for text in texts if mnemonic(text)]
 
 
-@pytest.mark.parametrize("tab", PAGES)
-def test_mnemonics_unique_per_tab(qtbot, tab):
+# NOTE: "Cli&ent ID:" (core/settings.py) and "Cancel t&est" both take Alt+E. Every
+# letter of both labels is taken by another row or button of these tabs, so
+# one of the texts has to change.
+_CLIENT_ID_CLASH = pytest.mark.xfail(strict=True, reason="Client ID and Cancel test share the mnemonic e")
+# The authentication type and identity provider of each server tab case.
+SERVER_CASES = [
+    pytest.param(server, auth, provider, id=f"{server}-{auth}-{provider}" if provider else f"{server}-{auth}",
+                 marks=[_CLIENT_ID_CLASH] if provider in ("microsoft365", "other") else [])
+    for server in ("primary", "secondary")
+    for auth, provider in (
+        ("pop_before_smtp", None), ("oauth2", "microsoft365"), ("oauth2", "google"), ("oauth2", "other"),
+    )
+]
+
+
+@pytest.mark.parametrize(
+    "tab, auth, provider", [("general", None, None), ("queue", None, None), *SERVER_CASES]
+)
+def test_mnemonics_unique_per_tab(qtbot, tab, auth, provider):
     dialog = open_dialog(qtbot, tab=tab)
     if tab in ("primary", "secondary"):
         set_field(dialog, f"{tab}.enabled", True)
-        set_field(dialog, f"{tab}.auth", "pop_before_smtp")
+        set_field(dialog, f"{tab}.auth", auth)
+    if provider:
+        set_field(dialog, f"{tab}.oauth_provider", provider)
 
     found = visible_mnemonics(dialog)
 
@@ -197,12 +216,18 @@ def visible_buttons(dialog) -> list[QAbstractButton]:
     return buttons + [button for button in dialog.buttons.buttons() if button.isVisible()]
 
 
-@pytest.mark.parametrize("tab", PAGES)
-def test_every_button_has_mnemonic_or_standard_key(qtbot, tab):
+@pytest.mark.parametrize("tab, auth, provider", [
+    *[(tab, "smtp", None) for tab in PAGES],
+    ("primary", "oauth2", "microsoft365"),
+    ("secondary", "oauth2", "google"),
+])
+def test_every_button_has_mnemonic_or_standard_key(qtbot, tab, auth, provider):
     dialog = open_dialog(qtbot, tab=tab)
     if tab in ("primary", "secondary"):
         set_field(dialog, f"{tab}.enabled", True)
-        set_field(dialog, f"{tab}.auth", "smtp")
+        set_field(dialog, f"{tab}.auth", auth)
+    if provider:
+        set_field(dialog, f"{tab}.oauth_provider", provider)
     tab_titles = [dialog.tab_widget.tabText(index) for index in range(dialog.tab_widget.count())]
 
     without = [
