@@ -100,7 +100,7 @@ def build_server_tab() -> QWidget:
     provider.addItems(["Microsoft 365", "Google Workspace", "Other provider"])
     form.addRow("Identity pro&vider:", provider)
     oauth_fields = [provider]
-    for label in ("Tenant ID or do&main:", "Cli&ent ID:", "To&ken URL:", "Scope &for SMTP:", "Mail&box:"):
+    for label in ("Tenant ID or do&main:", "Cli&ent ID:", "To&ken URL:", "Scope &for SMTP:", "Mailbo&x:"):
         field = QLineEdit()
         form.addRow(label, field)
         oauth_fields.append(field)

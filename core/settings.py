@@ -41,8 +41,9 @@ USUAL_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 
 # Mnemonics the dialog itself uses, which no setting label may take: the
 # buttons OK, Cancel, Apply, Help and Restore Defaults on every tab, and on the
-# server tabs Test Email, Password and Clear password.
-RESERVED_MNEMONICS = {"dialog": "ocahd", "server": "twl"}
+# server tabs Test Email, Abort test, Show (Hide), Clear password and the
+# password label.
+RESERVED_MNEMONICS = {"dialog": "ocahd", "server": "tbhow"}
 
 # The fields of a server tab that every authentication type shows.
 _COMMON_FIELDS = ("enabled", "host", "port", "timeout_s", "security", "auth")
@@ -323,7 +324,7 @@ def _server_settings(server: str) -> list[Setting]:
             "https://outlook.office365.com/.default.",
         ),
         Setting(
-            f"{server}.oauth_mailbox", "address", "", "Mail&box:",
+            f"{server}.oauth_mailbox", "address", "", "Mailbo&x:",
             "Mailbox to send as: the XOAUTH2 user name, for example alerts@example.com. "
             "For Google Workspace it is the user the service account impersonates.",
         ),

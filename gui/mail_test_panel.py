@@ -1,7 +1,7 @@
 """The Test Email buttons, conversation and results of the server tabs.
 
 One test runs at a time: while it runs, the Test Email buttons of both tabs
-are disabled and the running tab's Cancel test button is enabled.
+are disabled and the running tab's Abort test button is enabled.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class MailTestPanel(QObject):
             self.attach(server, tab)
 
     def attach(self, server: str, tab) -> None:
-        """Connect the Test Email and Cancel test buttons of a newly built server tab."""
+        """Connect the Test Email and Abort test buttons of a newly built server tab."""
         tab.test_button.clicked.connect(lambda _checked=False, name=server: self.start(name))
         tab.cancel_test_button.clicked.connect(self.cancel)
 
@@ -52,7 +52,7 @@ class MailTestPanel(QObject):
         return not any(key.partition(".")[0] in ("general", server) for key, _ in problems)
 
     def update_cancel_buttons(self) -> None:
-        """Enable Cancel test on the tab whose test runs."""
+        """Enable Abort test on the tab whose test runs."""
         for server, tab in self._dialog.server_tabs.items():
             tab.cancel_test_button.setEnabled(self.runner.running and self._server == server)
 

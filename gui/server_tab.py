@@ -169,7 +169,7 @@ class ServerTab(QWidget):
         self.test_button.setObjectName(f"testEmailButton_{server}")
         self.test_button.setToolTip(TEST_EMAIL_HELP)
         self.test_button.setAutoDefault(False)
-        self.cancel_test_button = QPushButton("Cancel t&est")
+        self.cancel_test_button = QPushButton("A&bort test")
         self.cancel_test_button.setObjectName(f"cancelTestButton_{server}")
         self.cancel_test_button.setToolTip("Stop the running test; the connection is closed at once.")
         self.cancel_test_button.setAutoDefault(False)
@@ -272,7 +272,7 @@ class ServerTab(QWidget):
         return [
             button_entry(password.show_button, "Show", password.show_button.toolTip()),
             button_entry(password.clear_button, password.clear_button.accessibleName(), password.clear_button.toolTip()),
-            button_entry(self.cancel_test_button, "Cancel test", self.cancel_test_button.toolTip()),
+            button_entry(self.cancel_test_button, "Abort test", self.cancel_test_button.toolTip()),
         ]
 
     def help_entries(self) -> list[tuple[str, str]]:

@@ -46,14 +46,9 @@ def visible_mnemonics(dialog) -> list[tuple[str, str]]:
     return [(mnemonic(text), text) for text in texts if mnemonic(text)]
 
 
-# NOTE: "Cli&ent ID:" (core/settings.py) and "Cancel t&est" both take Alt+E. Every
-# letter of both labels is taken by another row or button of these tabs, so
-# one of the texts has to change.
-_CLIENT_ID_CLASH = pytest.mark.xfail(strict=True, reason="Client ID and Cancel test share the mnemonic e")
 # The authentication type and identity provider of each server tab case.
 SERVER_CASES = [
-    pytest.param(server, auth, provider, id=f"{server}-{auth}-{provider}" if provider else f"{server}-{auth}",
-                 marks=[_CLIENT_ID_CLASH] if provider in ("microsoft365", "other") else [])
+    pytest.param(server, auth, provider, id=f"{server}-{auth}-{provider}" if provider else f"{server}-{auth}")
     for server in ("primary", "secondary")
     for auth, provider in (
         ("pop_before_smtp", None), ("oauth2", "microsoft365"), ("oauth2", "google"), ("oauth2", "other"),

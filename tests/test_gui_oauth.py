@@ -30,12 +30,12 @@ ROWS_SHOWN = {
     ("smtp", "microsoft365"): ["Userna&me:", PASSWORD_LABEL, "POP Ser&ver Name:", "POP Po&rt:"],
     ("oauth2", "microsoft365"): [
         "Identity pro&vider:", "Tenant ID or do&main:", "Cli&ent ID:", CLIENT_SECRET_LABEL,
-        "To&ken URL:", "Mail&box:",
+        "To&ken URL:", "Mailbo&x:",
     ],
-    ("oauth2", "google"): ["Identity pro&vider:", SERVICE_ACCOUNT_KEY_LABEL, "Mail&box:"],
+    ("oauth2", "google"): ["Identity pro&vider:", SERVICE_ACCOUNT_KEY_LABEL, "Mailbo&x:"],
     ("oauth2", "other"): [
         "Identity pro&vider:", "To&ken URL:", "Cli&ent ID:", CLIENT_SECRET_LABEL,
-        "Scope &for SMTP:", "Mail&box:",
+        "Scope &for SMTP:", "Mailbo&x:",
     ],
 }
 
