@@ -52,7 +52,7 @@ _COMMON_FIELDS = ("enabled", "host", "port", "timeout_s", "security", "auth")
 _PROVIDER_FIELDS = {
     "microsoft365": ("oauth_tenant_id", "oauth_client_id", "client_secret", "oauth_token_url"),
     "google": ("service_account_key",),
-    "other": ("oauth_token_url", "oauth_client_id", "client_secret", "oauth_scope"),
+    "other": ("oauth_client_id", "client_secret", "oauth_token_url", "oauth_scope"),
 }
 
 
@@ -551,9 +551,9 @@ class Settings(Mapping[str, Any]):
 
 _OAUTH_REQUIRED = {
     "oauth_tenant_id": "the directory (tenant) ID is required for Microsoft 365",
-    "oauth_client_id": "the application (client) ID is required for this identity provider",
-    "oauth_token_url": "the token URL is required for another provider",
-    "oauth_scope": "the scope is required for another provider",
+    "oauth_client_id": "the application (client) ID is required",
+    "oauth_token_url": "the token URL of the identity provider is required",
+    "oauth_scope": "the scope to request is required; the provider documents the one for SMTP",
 }
 
 

@@ -52,7 +52,6 @@ class DialogPages:
             self.server_tabs[key] = page
             page.password.edited.connect(self._on_password_edited)
             page.key_field.edited.connect(self.refresh_state)
-            page.row_order_changed.connect(self.link_focus_chain)
             self.tests.attach(key, page)
             if self._keyring_state is not None:
                 backend, stored = self._keyring_state

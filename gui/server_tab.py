@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -47,6 +46,8 @@ PLAIN_AUTH_WARNING = (
     "SMTP AUTH without encryption: the user name and password travel unencrypted. "
     "Choose STARTTLS or Implicit TLS if the server supports it."
 )
+MICROSOFT_TOKEN_URL_HINT = "Empty: the tenant's endpoint in Microsoft's global cloud"
+OTHER_TOKEN_URL_HINT = "https://"
 TEST_EMAIL_HELP = (
     "Send one test message to the Errors recipients and one to the Reports/Stats "
     "recipients through this server, with the values now in the form, saved or not. "
@@ -54,14 +55,16 @@ TEST_EMAIL_HELP = (
 )
 
 
-# The fields of a server tab below Authentication type, in the order they are
-# built. ``settings.server_fields_shown`` decides which are shown and in what
-# order. Its "client_secret" is the password row under another label.
+# The fields of a server tab below Authentication type, top to bottom.
+# ``settings.server_fields_shown`` decides which are shown, and every list it
+# returns keeps this order, so rows are only shown or hidden, never moved.
+# Its "client_secret" is the password row under another label.
 VARIABLE_FIELDS = (
-    "username", "password", "pop_host", "pop_port",
-    "oauth_provider", "oauth_tenant_id", "oauth_client_id", "oauth_token_url", "oauth_scope",
-    "service_account_key", "oauth_mailbox",
+    "username", "oauth_provider", "oauth_tenant_id", "oauth_client_id", "password",
+    "oauth_token_url", "oauth_scope", "service_account_key", "oauth_mailbox", "pop_host", "pop_port",
 )
+# The rows of keyring entries, which no setting is bound to.
+KEYRING_ROWS = ("password", "service_account_key")
 # The settings above the rows that depend on the authentication type.
 _COMMON_FIELDS = ("enabled", "host", "port", "timeout_s", "security", "auth")
 
@@ -76,9 +79,6 @@ class _Row(NamedTuple):
 
 class ServerTab(QWidget):
     """The settings of one SMTP server, with its Test Email button and conversation."""
-
-    row_order_changed = Signal()
-    """Emitted with no payload when rows moved, so the dialog links its tab order again."""
 
     def __init__(self, server: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,10 +102,12 @@ class ServerTab(QWidget):
         self.pop_port = make_spin_box(declared("pop_port"))
         self.oauth_provider = make_combo_box(declared("oauth_provider"))
         self.oauth_tenant_id = make_line_edit(declared("oauth_tenant_id"))
+        self.oauth_tenant_id.setPlaceholderText("GUID or contoso.onmicrosoft.com")
         self.oauth_client_id = make_line_edit(declared("oauth_client_id"))
         self.oauth_token_url = make_line_edit(declared("oauth_token_url"))
         self.oauth_scope = make_line_edit(declared("oauth_scope"))
         self.oauth_mailbox = make_line_edit(declared("oauth_mailbox"))
+        self.oauth_mailbox.setPlaceholderText("alerts@example.com")
         self.key_field = ServiceAccountKeyField(server)
 
         form = QFormLayout()
@@ -159,7 +161,6 @@ class ServerTab(QWidget):
                 field = getattr(self, name)
                 row = _Row(self.rows.add(setting(key).label, field, key), field, key)
             self._rows[name] = row
-        self._order: tuple[str, ...] = VARIABLE_FIELDS
         self._shown: tuple[str, ...] | None = None
         self._shown_rows: set[str] = set(VARIABLE_FIELDS)
 
@@ -204,25 +205,14 @@ class ServerTab(QWidget):
         return area
 
     def bindings(self) -> list[tuple[str, QWidget]]:
-        """Return the tab's explicit widget-to-key binding, in the order the rows are built."""
+        """Return the tab's explicit widget-to-key binding, top to bottom."""
         server = self.server
-        return [
-            (f"{server}.enabled", self.enabled_check),
-            (f"{server}.host", self.host),
-            (f"{server}.port", self.port),
-            (f"{server}.timeout_s", self.timeout),
-            (f"{server}.security", self.security),
-            (f"{server}.auth", self.auth),
-            (f"{server}.username", self.username),
-            (f"{server}.pop_host", self.pop_host),
-            (f"{server}.pop_port", self.pop_port),
-            (f"{server}.oauth_provider", self.oauth_provider),
-            (f"{server}.oauth_tenant_id", self.oauth_tenant_id),
-            (f"{server}.oauth_client_id", self.oauth_client_id),
-            (f"{server}.oauth_token_url", self.oauth_token_url),
-            (f"{server}.oauth_scope", self.oauth_scope),
-            (f"{server}.oauth_mailbox", self.oauth_mailbox),
-        ]
+        widgets = {
+            "enabled": self.enabled_check, "host": self.host, "port": self.port,
+            "timeout_s": self.timeout, "security": self.security, "auth": self.auth,
+        }
+        names = [*_COMMON_FIELDS, *(name for name in VARIABLE_FIELDS if name in self._rows and name not in KEYRING_ROWS)]
+        return [(f"{server}.{name}", widgets.get(name) or self._rows[name].field) for name in names]
 
     @property
     def password_key(self) -> str:
@@ -245,7 +235,7 @@ class ServerTab(QWidget):
         the dialog does not count its problems.
         """
         keys = [f"{self.server}.{name}" for name in _COMMON_FIELDS]
-        for name in self._order:
+        for name in VARIABLE_FIELDS:
             row = self._rows[name]
             if name in self._shown_rows and row.error_key is not None:
                 keys.append(row.error_key)
@@ -255,7 +245,7 @@ class ServerTab(QWidget):
         """Return the widgets that Tab visits, top to bottom, hidden rows included."""
         widgets: list[QWidget] = [self.enabled_check, self.host, self.port, self.timeout, self.security, self.auth]
         password = self.password
-        for name in self._order:
+        for name in VARIABLE_FIELDS:
             if name == "password":
                 widgets += [password.edit, password.show_button, password.clear_button]
             elif name == "service_account_key":
@@ -339,23 +329,21 @@ class ServerTab(QWidget):
         self.show_fields(server_fields_shown(values[f"{server}.auth"], values[f"{server}.oauth_provider"]))
 
     def show_fields(self, shown: tuple[str, ...]) -> None:
-        """Show exactly the rows named in ``shown``, in its order, and hide the others.
+        """Show exactly the rows named in ``shown`` and hide the others.
 
         ``shown`` is what ``settings.server_fields_shown`` returns. The rows
-        that it leaves out keep their values and move below the shown ones.
+        that it leaves out keep their values.
         """
         if shown == self._shown:
             return
         self._shown = shown
         client_secret = "client_secret" in shown
         names = ["password" if name == "client_secret" else name for name in shown]
-        order = tuple([name for name in names if name in self._rows] + [
-            name for name in VARIABLE_FIELDS if name not in names
-        ])
-        if order != self._order:
-            self._move_rows(order)
 
         self.password_label.setText(CLIENT_SECRET_LABEL if client_secret else PASSWORD_LABEL)
+        # An empty token URL means Microsoft's global endpoint, and another provider needs one.
+        microsoft = "oauth_tenant_id" in shown
+        self.oauth_token_url.setPlaceholderText(MICROSOFT_TOKEN_URL_HINT if microsoft else OTHER_TOKEN_URL_HINT)
         self.password.use_client_secret(client_secret)
         layout = self.rows.layout
         self._shown_rows = set(names) & set(self._rows)
@@ -367,43 +355,9 @@ class ServerTab(QWidget):
             if row.error_key is not None:
                 error = self.rows.error_labels[row.error_key]
                 self.rows.show_error(row.error_key, error.text() or None)
-        # Qt passes a size change on only through layouts that were laid out,
-        # which those of a tab not shown yet were not, so each ancestor is told.
+        # Qt passes a size change up only through layouts that were laid out.
+        # A tab not shown yet has none, so updateGeometry runs on each ancestor.
         widget = self.fields
         while widget is not None:
             widget.updateGeometry()
             widget = widget.parentWidget()
-
-    def _move_rows(self, order: tuple[str, ...]) -> None:
-        """Put the rows below Authentication type in ``order``, each with its error row."""
-        layout = self.rows.layout
-        for row in self._rows.values():
-            _take_row(layout, row.field)
-            if row.error_key is not None:
-                _take_row(layout, self.rows.error_labels[row.error_key])
-        index = self._first_variable_row
-        for name in order:
-            row = self._rows[name]
-            layout.insertRow(index, row.label, row.field)
-            index += 1
-            if row.error_key is not None:
-                layout.insertRow(index, None, self.rows.error_labels[row.error_key])
-                index += 1
-        self._order = order
-        self.row_order_changed.emit()
-
-
-def _take_row(layout: QFormLayout, field: QWidget) -> None:
-    """Remove the row of ``field`` from ``layout`` and delete its layout items, not its widgets.
-
-    ``takeRow`` hands the items to the caller, and PySide6 does not delete
-    them. A widget whose old item lives on keeps it as its registered layout
-    item, so Qt then clears the old item's size cache on a change and the row
-    keeps its stale height.
-    """
-    import shiboken6
-
-    taken = layout.takeRow(field)
-    for item in (taken.labelItem, taken.fieldItem):
-        if item is not None:
-            shiboken6.delete(item)

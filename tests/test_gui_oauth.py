@@ -34,7 +34,7 @@ ROWS_SHOWN = {
     ],
     ("oauth2", "google"): ["Identity pro&vider:", SERVICE_ACCOUNT_KEY_LABEL, "Mailbo&x:"],
     ("oauth2", "other"): [
-        "Identity pro&vider:", "To&ken URL:", "Cli&ent ID:", CLIENT_SECRET_LABEL,
+        "Identity pro&vider:", "Cli&ent ID:", CLIENT_SECRET_LABEL, "To&ken URL:",
         "Scope &for SMTP:", "Mailbo&x:",
     ],
 }
@@ -168,8 +168,8 @@ def focus_names(qtbot, dialog, first: QWidget, count: int) -> list[str]:
 @pytest.mark.parametrize("provider, expected", [
     ("microsoft365", ["primary.oauth_tenant_id", "primary.oauth_client_id", "primary.password",
                       "showPassword_primary", "primary.oauth_token_url", "primary.oauth_mailbox"]),
-    ("other", ["primary.oauth_token_url", "primary.oauth_client_id", "primary.password",
-               "showPassword_primary", "primary.oauth_scope", "primary.oauth_mailbox"]),
+    ("other", ["primary.oauth_client_id", "primary.password", "showPassword_primary",
+               "primary.oauth_token_url", "primary.oauth_scope", "primary.oauth_mailbox"]),
     ("google", ["primary.service_account_key", "primary.oauth_mailbox"]),
 ])
 def test_tab_order_follows_rows(qtbot, provider, expected):
@@ -307,7 +307,7 @@ def test_invalid_key_file_rejected(qtbot, tmp_path, service_account, content, re
     assert stored("primary:oauth-key") is None
 
 
-def test_moved_key_row_grows_for_error(qtbot, tmp_path):
+def test_key_row_grows_for_error(qtbot, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("[]", encoding="utf-8")
     dialog = open_dialog(qtbot, tab="primary")
@@ -563,3 +563,27 @@ def test_load_button_opens_file_dialog(qtbot, tmp_path, service_account):
     assert dialog.server_tabs["primary"].key_field.pending_text() == account.key_json
     assert dialog.findChild(QLabel, "keyStatus_primary").text() == loaded_text(account.client_email)
     assert dialog.has_changes()
+
+
+def test_shown_rows_keep_the_built_order():
+    from alertmail.core import settings
+    from alertmail.gui.server_tab import VARIABLE_FIELDS
+
+    for auth, _ in settings.AUTH_CHOICES:
+        for provider, _ in settings.PROVIDER_CHOICES:
+            shown = settings.server_fields_shown(auth, provider)
+            variable = ["password" if name == "client_secret" else name for name in shown[6:]]
+            positions = [VARIABLE_FIELDS.index(name) for name in variable]
+            assert positions == sorted(positions), (auth, provider)
+
+
+def test_token_url_hint_follows_provider(qtbot):
+    dialog = open_dialog(qtbot, tab="primary")
+    token_url = field(dialog, "primary.oauth_token_url")
+
+    choose(dialog, "oauth2", "microsoft365")
+    microsoft_hint = token_url.placeholderText()
+    choose(dialog, "oauth2", "other")
+
+    assert "Microsoft" in microsoft_hint
+    assert token_url.placeholderText() == "https://"
