@@ -178,29 +178,14 @@ def _config_set_password(args: argparse.Namespace) -> int:
 def _store_key_file(server: str, path: str, *, used: bool) -> int:
     """Store the service-account key in ``path`` (``-``: standard input) for ``server``."""
     from . import secrets
-    from .oauth_config import parse_service_account_key
+    from .oauth_config import MAX_KEY_FILE_BYTES, key_from_bytes, read_key_file
 
-    if path == "-":
-        data = sys.stdin.buffer.read() if sys.stdin is not None else b""
-        source = "the key on standard input"
-    else:
-        source = f"the key file {path}"
-        try:
-            with open(path, "rb") as file:
-                data = file.read(1024 * 1024 + 1)
-        except OSError as error:
-            raise UsageError(
-                f"{source} could not be read ({error.strerror or error}): give the path of the JSON key "
-                "downloaded from the Google Cloud console"
-            ) from None
-    if len(data) > 1024 * 1024:
-        raise UsageError(f"{source} is larger than 1 MiB, so it is not a service-account key")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"{source} is not UTF-8 text, so it is not a JSON key") from None
-    try:
-        key = parse_service_account_key(text, source)
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_KEY_FILE_BYTES + 1) if sys.stdin is not None else b""
+            text, key = key_from_bytes(data, "the key on standard input")
+        else:
+            text, key = read_key_file(path)
     except ValueError as error:
         raise UsageError(str(error)) from None
     secrets.store_password(server + secrets.KEY_SUFFIX, text)

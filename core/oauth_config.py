@@ -76,6 +76,38 @@ def parse_service_account_key(text: str, source: str = "the service-account key"
     )
 
 
+# A key file with a 2048-bit RSA key has 2 to 3 KB of JSON (an estimate from
+# the fields Google writes), so a larger file is some other file.
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+def key_from_bytes(data: bytes, source: str) -> tuple[str, ServiceAccountKey]:
+    """Return the text and the parsed key of a key file's bytes; raise ``ValueError`` naming ``source``."""
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise ValueError(
+            f"{source} is larger than {MAX_KEY_FILE_BYTES // 1024} KB, so it is not a service-account key"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{source} is not UTF-8 text, so it is not a JSON key") from None
+    return text, parse_service_account_key(text, source)
+
+
+def read_key_file(path: str) -> tuple[str, ServiceAccountKey]:
+    """Return the text and the parsed key of the key file at ``path``; raise ``ValueError`` naming it."""
+    source = f"the key file {path}"
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_KEY_FILE_BYTES + 1)
+    except OSError as error:
+        raise ValueError(
+            f"{source} could not be read ({error.strerror or error}): give the path of the JSON key "
+            "downloaded from the Google Cloud console"
+        ) from None
+    return key_from_bytes(data, source)
+
+
 check_token_url = check_https_url
 
 

@@ -31,9 +31,6 @@ KEY_HELP = (
 )
 STORED_KEY_TEXT = "Stored in the keyring"
 NO_KEY_TEXT = "No key stored"
-# A key file with a 2048-bit RSA key has 2 to 3 KB of JSON (estimate from the
-# fields Google writes), so a file over this size is some other file.
-MAX_KEY_FILE_BYTES = 64 * 1024
 FILE_FILTER = "JSON key files (*.json);;All files (*)"
 
 
@@ -145,12 +142,11 @@ class ServiceAccountKeyField(QWidget):
         A rejected file leaves the loaded or stored key as it was, and the
         row shows why, naming the file.
         """
-        from alertmail.core.oauth_config import parse_service_account_key
+        from alertmail.core.oauth_config import read_key_file
 
         path = Path(path)
         try:
-            text = self._read(path)
-            key = parse_service_account_key(text, f"the file {path}")
+            text, key = read_key_file(str(path))
         except ValueError as error:
             log.info("%s service-account key not loaded: %s", self.server, error)
             reason = str(error)
@@ -165,24 +161,6 @@ class ServiceAccountKeyField(QWidget):
         log.info("%s service-account key of %s loaded from %s", self.server, key.client_email, path)
         self.edited.emit()
         return True
-
-    @staticmethod
-    def _read(path: Path) -> str:
-        """Return the text of ``path``; raise ``ValueError`` naming the file when it cannot be used."""
-        try:
-            with path.open("rb") as file:
-                data = file.read(MAX_KEY_FILE_BYTES + 1)
-        except OSError as error:
-            raise ValueError(f"the file {path} could not be read ({error.strerror or error})") from None
-        if len(data) > MAX_KEY_FILE_BYTES:
-            raise ValueError(
-                f"the file {path} is larger than {MAX_KEY_FILE_BYTES // 1024} KB, "
-                "so it is not a service-account key"
-            )
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValueError(f"the file {path} is not UTF-8 text, so it is not a JSON key") from None
 
     # --- display ---------------------------------------------------------------
 

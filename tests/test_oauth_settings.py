@@ -430,3 +430,26 @@ def test_refused_secret_names_command_for_server(token_endpoint, xoauth2_smtp_se
     assert not report.ok
     assert report.error.step is Step.TOKEN
     assert "store it with 'alertmail config set-password secondary'" in report.error.detail
+
+
+def test_oversized_key_file_refused(tmp_path):
+    big = tmp_path / "big.json"
+    big.write_bytes(b"{" + b" " * (70 * 1024) + b"}")
+
+    result = run_cli("config", "set-password", "primary", "--key-file", str(big))
+
+    assert result.returncode == 2
+    assert "larger than 64 KB" in result.stderr
+    assert not secrets.has_password("primary" + secrets.KEY_SUFFIX)
+
+
+def test_key_with_byte_order_mark_from_stdin(service_account):
+    account = service_account("https://127.0.0.1:1/token")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "alertmail.core.cli", "config", "set-password", "primary", "--key-file", "-"],
+        input=b"\xef\xbb\xbf" + account.key_json.encode("utf-8"), capture_output=True, timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert secrets.read_password("primary" + secrets.KEY_SUFFIX) == account.key_json
