@@ -45,7 +45,14 @@ EXAMPLE_SETTINGS = {
     "primary.auth": "smtp",
     "primary.username": "alerts@example.com",
     "secondary.enabled": True,
-    "secondary.host": "relay.example.net",
+    "secondary.host": "smtp.office365.com",
+    "secondary.port": 587,
+    "secondary.security": "starttls",
+    "secondary.auth": "oauth2",
+    "secondary.oauth_provider": "microsoft365",
+    "secondary.oauth_tenant_id": "contoso.onmicrosoft.com",
+    "secondary.oauth_client_id": "8f0b2c1e-3d4a-4b5c-9d6e-7f8091a2b3c4",
+    "secondary.oauth_mailbox": "alerts@contoso.com",
 }
 # (kind, subject, what happened to it: None, or the error of a deferred or failed try)
 EXAMPLE_MESSAGES = (
@@ -66,7 +73,7 @@ def use_example_folders(root: Path) -> None:
 
 
 def use_example_keyring() -> None:
-    """Install an in-memory keyring backend with a password for the primary server."""
+    """Install an in-memory keyring backend with the primary's password and the secondary's client secret."""
     import keyring
     from keyring.backend import KeyringBackend
     from keyring.errors import PasswordDeleteError
@@ -95,6 +102,7 @@ def use_example_keyring() -> None:
     from alertmail.core.secrets import store_password
 
     store_password("primary", "example-password")
+    store_password("secondary", "example-client-secret")
 
 
 def write_example_data() -> None:
