@@ -14,6 +14,8 @@ message states what happened and what to do.
 from __future__ import annotations
 
 import logging
+import re
+import secrets as _random
 
 from .errors import (
     KeyringLockedError,
@@ -27,6 +29,15 @@ from .settings import SERVERS
 # The keyring user name of a Google service-account key (``oauth_config`` uses the same).
 KEY_SUFFIX = ":oauth-key"
 ENTRIES = (*SERVERS, *(server + KEY_SUFFIX for server in SERVERS))
+
+# Windows Credential Manager keeps at most 2,560 bytes per credential
+# (CRED_MAX_CREDENTIAL_BLOB_SIZE) and stores text as UTF-16, so 1,280
+# characters, while a service-account key has about 2,300. A longer secret is
+# stored in parts of at most PART_CHARS under ``<entry>#<generation>.<n>``, and
+# the entry itself contains a header naming the generation and the number of
+# parts. NOTE: tested against a backend that imitates the Windows limit, never on Windows.
+PART_CHARS = 1000
+_HEADER = re.compile(r"^alertmail-parts:([0-9a-f]{8}):([1-9][0-9]{0,3})$")
 
 SERVICE = "alertmail"
 
@@ -114,9 +125,11 @@ def read_password(server: str, noun: str | None = None) -> str:
     name, noun, fix = _describe(server, noun)
     what = f"{noun} for the {name} server could not be read from the keyring"
     try:
-        password = _backend().get_password(SERVICE, server)
+        password = _read(_backend(), server)
     except NoKeyringBackendError as error:
         raise PasswordReadError(f"{what}: {error}") from None
+    except PasswordReadError as error:
+        raise PasswordReadError(f"{what}: {error}; {fix}") from None
     except Exception as error:
         raise PasswordReadError(f"{what}: {_translate(error, 'read')}") from None
     if not password:
@@ -128,7 +141,7 @@ def has_password(server: str) -> bool:
     """True when a password for ``server`` is stored; False when none is or none can be read."""
     _check_server(server)
     try:
-        return bool(_backend().get_password(SERVICE, server))
+        return bool(_read(_backend(), server))
     except Exception as error:
         log.info("stored %s password could not be checked: %s", server, error)
         return False
@@ -142,7 +155,7 @@ def store_password(server: str, password: str) -> None:
             "an empty password is not stored; use Clear password to remove the stored one"
         )
     try:
-        _backend().set_password(SERVICE, server, password)
+        _write(_backend(), server, password)
     except SecretStoreError:
         raise
     except Exception as error:
@@ -157,11 +170,65 @@ def clear_password(server: str) -> None:
 
     backend = _backend()
     try:
-        if backend.get_password(SERVICE, server) is None:
+        stored = backend.get_password(SERVICE, server)
+        if stored is None:
             return
         backend.delete_password(SERVICE, server)
+        _delete_parts(backend, server, stored)
     except errors.PasswordDeleteError as error:
         raise PasswordWriteError(f"the keyring did not remove the password ({error})") from None
     except Exception as error:
         raise _translate(error, "removed") from None
     log.info("%s password removed from the keyring", server)
+
+
+def _part_names(entry: str, header: str | None) -> list[str]:
+    """Return the keyring user names of the parts that ``header`` names, or ``[]``."""
+    found = _HEADER.match(header or "")
+    if found is None:
+        return []
+    generation, count = found.group(1), int(found.group(2))
+    return [f"{entry}#{generation}.{number}" for number in range(1, count + 1)]
+
+
+def _read(backend, entry: str) -> str | None:
+    """Return the secret of ``entry``, joined from its parts when it was stored in parts."""
+    stored = backend.get_password(SERVICE, entry)
+    names = _part_names(entry, stored)
+    if not names:
+        return stored
+    parts = [backend.get_password(SERVICE, name) for name in names]
+    if any(part is None for part in parts):
+        raise PasswordReadError(f"only {sum(part is not None for part in parts)} of its {len(parts)} parts are stored")
+    return "".join(parts)
+
+
+def _write(backend, entry: str, text: str) -> None:
+    """Store ``text`` under ``entry``, in parts when it is longer than ``PART_CHARS``.
+
+    New parts get a new generation and are written before the header, so a
+    failure part-way leaves the secret stored before readable.
+    """
+    previous = backend.get_password(SERVICE, entry)
+    if len(text) <= PART_CHARS:
+        backend.set_password(SERVICE, entry, text)
+    else:
+        count = -(-len(text) // PART_CHARS)
+        old = _HEADER.match(previous or "")
+        generation = _random.token_hex(4)
+        while old is not None and generation == old.group(1):
+            generation = _random.token_hex(4)
+        header = f"alertmail-parts:{generation}:{count}"
+        for name, start in zip(_part_names(entry, header), range(0, len(text), PART_CHARS)):
+            backend.set_password(SERVICE, name, text[start:start + PART_CHARS])
+        backend.set_password(SERVICE, entry, header)
+    _delete_parts(backend, entry, previous)
+
+
+def _delete_parts(backend, entry: str, header: str | None) -> None:
+    """Remove the parts that ``header`` named; a part already gone is skipped."""
+    for name in _part_names(entry, header):
+        try:
+            backend.delete_password(SERVICE, name)
+        except Exception as error:  # a leftover part is unreachable, so only log it
+            log.info("keyring part %s not removed: %s", name, error)

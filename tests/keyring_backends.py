@@ -35,6 +35,21 @@ class ReadOnlyKeyring(PlaintextKeyring):
         raise errors.PasswordDeleteError("Access denied by the keyring daemon")
 
 
+class SizeLimitedKeyring(PlaintextKeyring):
+    """A keyring that rejects a secret over 2,560 bytes of UTF-16, as Windows Credential Manager does.
+
+    CredWrite fails with error 1783 ("The stub received bad data") for such a
+    secret; keyring passes that on as an ``OSError``.
+    """
+
+    limit_bytes = 2560
+
+    def set_password(self, service, username, password):
+        if len(password.encode("utf-16-le")) > self.limit_bytes:
+            raise OSError(1783, "CredWrite", "The stub received bad data.")
+        super().set_password(service, username, password)
+
+
 def install(backend_class, like: PlaintextKeyring) -> PlaintextKeyring:
     """Install ``backend_class`` over the same file as ``like``; return it."""
     backend = backend_class()

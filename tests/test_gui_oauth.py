@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-import keyring
 import pytest
 from oauth_servers import JWT_BEARER
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QPlainTextEdit, QWidget
 
-from alertmail.core.secrets import SERVICE, store_password
+from alertmail.core.secrets import store_password
 from alertmail.core.settings import Settings
 from alertmail.core.store import config_path, save_settings
 from alertmail.gui.key_file import NO_KEY_TEXT, STORED_KEY_TEXT, loaded_text
@@ -210,7 +209,10 @@ def write_key(tmp_path, account, name: str = "alertmail-key.json"):
 
 
 def stored(entry: str) -> str | None:
-    return keyring.get_password(SERVICE, entry)
+    """Return the secret stored under ``entry``, joined from its parts, or None."""
+    from alertmail.core import secrets
+
+    return secrets.read_password(entry) if secrets.has_password(entry) else None
 
 
 def test_loaded_key_pending_until_apply(qtbot, tmp_path, service_account):

@@ -113,3 +113,73 @@ def test_null_backend_counts_as_none():
     assert secrets.backend_name() is None
     with pytest.raises(NoKeyringBackendError):
         secrets.store_password("primary", "S3cret!")
+
+
+def test_long_secret_stored_in_parts(test_keyring, service_account):
+    backend = keyring_backends.install(keyring_backends.SizeLimitedKeyring, test_keyring)
+    key_json = service_account("https://127.0.0.1:1/token").key_json
+    assert len(key_json.encode("utf-16-le")) > backend.limit_bytes
+
+    secrets.store_password("primary:oauth-key", key_json)
+
+    assert secrets.read_password("primary:oauth-key") == key_json
+    assert secrets.has_password("primary:oauth-key")
+    header = backend.get_password(secrets.SERVICE, "primary:oauth-key")
+    assert header.startswith("alertmail-parts:")
+
+
+def test_size_limit_would_reject_whole_key(test_keyring, service_account):
+    backend = keyring_backends.install(keyring_backends.SizeLimitedKeyring, test_keyring)
+    key_json = service_account("https://127.0.0.1:1/token").key_json
+
+    with pytest.raises(OSError):
+        backend.set_password(secrets.SERVICE, "whole", key_json)
+
+
+def test_replacing_parted_secret_removes_old_parts(test_keyring, service_account):
+    first = service_account("https://127.0.0.1:1/token").key_json
+    second = service_account("https://127.0.0.1:2/token").key_json
+    secrets.store_password("secondary:oauth-key", first)
+    first_header = test_keyring.get_password(secrets.SERVICE, "secondary:oauth-key")
+
+    secrets.store_password("secondary:oauth-key", second)
+
+    assert secrets.read_password("secondary:oauth-key") == second
+    old_generation = first_header.split(":")[1]
+    assert test_keyring.get_password(secrets.SERVICE, f"secondary:oauth-key#{old_generation}.1") is None
+
+
+def test_short_secret_after_parted_one(test_keyring, service_account):
+    secrets.store_password("primary:oauth-key", service_account("https://127.0.0.1:1/token").key_json)
+    header = test_keyring.get_password(secrets.SERVICE, "primary:oauth-key")
+
+    secrets.store_password("primary:oauth-key", "short")
+
+    assert secrets.read_password("primary:oauth-key") == "short"
+    assert test_keyring.get_password(secrets.SERVICE, f"primary:oauth-key#{header.split(':')[1]}.1") is None
+
+
+def test_clear_removes_every_part(test_keyring, service_account):
+    secrets.store_password("primary:oauth-key", service_account("https://127.0.0.1:1/token").key_json)
+    header = test_keyring.get_password(secrets.SERVICE, "primary:oauth-key")
+    generation, count = header.split(":")[1], int(header.split(":")[2])
+
+    secrets.clear_password("primary:oauth-key")
+
+    assert not secrets.has_password("primary:oauth-key")
+    for number in range(1, count + 1):
+        assert test_keyring.get_password(secrets.SERVICE, f"primary:oauth-key#{generation}.{number}") is None
+
+
+def test_missing_part_is_a_clear_error(test_keyring, service_account):
+    secrets.store_password("primary:oauth-key", service_account("https://127.0.0.1:1/token").key_json)
+    generation = test_keyring.get_password(secrets.SERVICE, "primary:oauth-key").split(":")[1]
+    test_keyring.delete_password(secrets.SERVICE, f"primary:oauth-key#{generation}.2")
+
+    with pytest.raises(PasswordReadError) as raised:
+        secrets.read_password("primary:oauth-key")
+
+    message = str(raised.value)
+    assert "service-account key for the primary server could not be read" in message
+    assert "parts are stored" in message
+    assert "--key-file FILE" in message
