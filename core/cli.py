@@ -105,6 +105,7 @@ def _config_set(args: argparse.Namespace) -> int:
 
     result = _load()
     model = result.settings
+    before = {str(problem) for problem in model.problems()}
     try:
         model[setting.key] = setting.parse(args.value)
     except SettingError as error:
@@ -114,6 +115,11 @@ def _config_set(args: argparse.Namespace) -> int:
     # as they are, so each invalid one can be fixed in turn.
     store.save_settings(model, only_keys=[setting.key])
     print(f"{setting.key} = {_toml_literal(model[setting.key])}")
+    # Rules that span several settings, such as OAuth 2.0 without encryption,
+    # are not errors here, because the next command may fix them.
+    for problem in model.problems():
+        if str(problem) not in before:
+            print(f"note: {problem}", file=sys.stderr)
     others = [error for error in result.invalid if error.key != setting.key]
     if others:
         _print_error(
@@ -123,18 +129,27 @@ def _config_set(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# No password or client secret comes near this; more on standard input is a mistake.
+MAX_SECRET_CHARS = 64 * 1024
+
+
 def _read_secret(prompt: str) -> str:
     if sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
         return getpass.getpass(prompt)
-    line = sys.stdin.readline() if sys.stdin is not None else ""
+    line = sys.stdin.readline(MAX_SECRET_CHARS + 1) if sys.stdin is not None else ""
+    if len(line.rstrip("\r\n")) > MAX_SECRET_CHARS:
+        raise UsageError(
+            f"the first line of standard input is longer than {MAX_SECRET_CHARS // 1024} KB, so it is "
+            "not a password or client secret; pipe in the secret alone"
+        )
     return line.rstrip("\r\n")
 
 
 def _config_set_password(args: argparse.Namespace) -> int:
     from . import secrets
-    from .oauth_config import secret_noun
+    from .oauth_config import secret_entry, secret_noun
 
     server = args.server
     model = _load().settings
@@ -143,15 +158,16 @@ def _config_set_password(args: argparse.Namespace) -> int:
     if args.key_file is not None:
         if args.clear:
             raise UsageError("give --clear or --key-file, not both")
-        return _store_key_file(server, args.key_file, used=oauth and provider == "google")
+        return _store_key_file(server, args.key_file, auth=model[f"{server}.auth"], provider=provider)
+    entry, noun = server, "password"
+    if oauth:
+        entry, noun = secret_entry(server, provider), secret_noun(provider)
     if args.clear:
-        if oauth and provider == "google":
-            secrets.clear_password(server + secrets.KEY_SUFFIX)
-            print(f"{server} service-account key removed from the keyring")
-        else:
-            secrets.clear_password(server)
-            noun = "OAuth 2.0 client secret" if oauth else "password"
-            print(f"{server} {noun} removed from the keyring")
+        if not secrets.has_password(entry):
+            print(f"no {noun} of the {server} server is stored in the keyring; nothing removed")
+            return EXIT_OK
+        secrets.clear_password(entry)
+        print(f"{server} {noun} removed from the keyring")
         return EXIT_OK
     if oauth and provider == "google":
         raise UsageError(
@@ -159,7 +175,6 @@ def _config_set_password(args: argparse.Namespace) -> int:
             f"not a password: run 'alertmail config set-password {server} --key-file FILE'"
         )
 
-    noun = secret_noun(provider) if oauth else "password"
     password = _read_secret(f"{noun[0].upper() + noun[1:]} for the {server} server: ")
     try:
         password.encode("utf-8")
@@ -170,18 +185,24 @@ def _config_set_password(args: argparse.Namespace) -> int:
             f"no {noun} given on standard input; pipe it in or type it at the prompt "
             f"(use --clear to remove the stored {noun})"
         )
-    secrets.store_password(server, password)
+    secrets.store_password(entry, password)
     print(f"{server} {noun} stored in the keyring ({secrets.backend_name()})")
     return EXIT_OK
 
 
-def _store_key_file(server: str, path: str, *, used: bool) -> int:
-    """Store the service-account key in ``path`` (``-``: standard input) for ``server``."""
+def _store_key_file(server: str, path: str, *, auth: str, provider: str) -> int:
+    """Store the service-account key in ``path`` (``-``: standard input) for ``server``.
+
+    ``auth`` and ``provider`` are the server's settings now; the message says
+    what else to set when the key is not used yet.
+    """
     from . import secrets
     from .oauth_config import MAX_KEY_FILE_BYTES, key_from_bytes, read_key_file
 
     try:
         if path == "-":
+            if sys.stdin is not None and sys.stdin.isatty():
+                print("Paste the JSON key, then press Ctrl+D on a line of its own:", file=sys.stderr)
             data = sys.stdin.buffer.read(MAX_KEY_FILE_BYTES + 1) if sys.stdin is not None else b""
             text, key = key_from_bytes(data, "the key on standard input")
         else:
@@ -193,11 +214,15 @@ def _store_key_file(server: str, path: str, *, used: bool) -> int:
         f"{server} service-account key of {key.client_email} stored in the keyring "
         f"({secrets.backend_name()})"
     )
-    if not used:
+    still_needed = []
+    if auth != "oauth2":
+        still_needed.append(f"alertmail config set {server}.auth oauth2")
+    if provider != "google":
+        still_needed.append(f"alertmail config set {server}.oauth_provider google")
+    if still_needed:
         print(
             f"note: the {server} server uses it once its authentication type is OAuth 2.0 with "
-            f"Google Workspace: alertmail config set {server}.auth oauth2; "
-            f"alertmail config set {server}.oauth_provider google"
+            "Google Workspace: " + "; ".join(still_needed)
         )
     return EXIT_OK
 

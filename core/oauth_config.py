@@ -21,7 +21,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import SettingError
-from .settings import PROVIDER_CHOICES
+from .settings import (
+    CLIENT_SECRET_SUFFIX,
+    PROVIDER_CHOICES,
+    SERVICE_ACCOUNT_KEY_SUFFIX,
+    server_fields_shown,
+)
 from .validation import check_address_syntax, check_https_url, check_tenant, reject_line_breaks
 
 PROVIDERS = dict(PROVIDER_CHOICES)
@@ -221,10 +226,9 @@ class OAuthConfig:
         return self.mailbox.strip()
 
 
-# Keyring user names (service "alertmail"): the client secret shares the
-# server's password entry, because a server has one login; the Google key's
-# JSON text has an entry of its own.
-SERVICE_ACCOUNT_KEY_SUFFIX = ":oauth-key"
+# The client secret has a keyring entry of its own, apart from the password,
+# so a server's SMTP password is never sent to a token endpoint after its
+# authentication type changes.
 
 # OAuthConfig fields and the setting keys they are read from, ``<server>.`` + key.
 SETTING_KEYS = {
@@ -239,7 +243,8 @@ SETTING_KEYS = {
 
 def secret_entry(server: str, provider: str) -> str:
     """Return the keyring user name that stores the secret of ``server`` for ``provider``."""
-    return server + SERVICE_ACCOUNT_KEY_SUFFIX if provider == "google" else server
+    suffix = SERVICE_ACCOUNT_KEY_SUFFIX if provider == "google" else CLIENT_SECRET_SUFFIX
+    return server + suffix
 
 
 def config_from_values(values: Mapping[str, Any], server: str, secret: str) -> OAuthConfig:
@@ -249,13 +254,27 @@ def config_from_values(values: Mapping[str, Any], server: str, secret: str) -> O
     ``OAuthConfig`` names it.
     """
     fields = {field: str(values.get(f"{server}.{key}", "") or "") for field, key in SETTING_KEYS.items()}
-    return OAuthConfig(secret=secret, server=server, **fields)
+    return OAuthConfig(secret=secret, server=server, **_applicable(fields))
 
 
 def config_from_server(server: Any, secret: str) -> OAuthConfig:
     """Build the ``OAuthConfig`` of a ``settings.ServerSettings`` and its secret."""
     fields = {field: str(getattr(server, key) or "") for field, key in SETTING_KEYS.items()}
-    return OAuthConfig(secret=secret, server=server.name, **fields)
+    return OAuthConfig(secret=secret, server=server.name, **_applicable(fields))
+
+
+def _applicable(fields: dict[str, str]) -> dict[str, str]:
+    """Return ``fields`` with the ones that the chosen provider does not use emptied.
+
+    The dialog hides those rows but keeps their values, for example a token
+    URL typed before switching to Google Workspace, and a hidden value must
+    not decide where a token is requested or for which scope.
+    """
+    shown = server_fields_shown("oauth2", fields["provider"].strip().lower())
+    return {
+        field: value if field in ("provider", "mailbox") or SETTING_KEYS[field] in shown else ""
+        for field, value in fields.items()
+    }
 
 
 def secret_noun(provider: str) -> str:

@@ -45,6 +45,11 @@ USUAL_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 # password label.
 RESERVED_MNEMONICS = {"dialog": "ocahd", "server": "tbhow"}
 
+# Keyring user names of a server's OAuth 2.0 secrets: the server's name, then
+# one of these. The server's name alone is the entry of its SMTP password.
+CLIENT_SECRET_SUFFIX = ":oauth-secret"
+SERVICE_ACCOUNT_KEY_SUFFIX = ":oauth-key"
+
 # The fields of a server tab that every authentication type shows.
 _COMMON_FIELDS = ("enabled", "host", "port", "timeout_s", "security", "auth")
 # The rows each OAuth 2.0 provider needs besides the mailbox. ``client_secret``

@@ -55,7 +55,7 @@ class DialogPages:
             self.tests.attach(key, page)
             if self._keyring_state is not None:
                 backend, stored = self._keyring_state
-                page.password.set_keyring_state(backend, stored[key])
+                page.password.set_keyring_state(backend, stored)
                 page.key_field.set_keyring_state(stored[page.key_field.entry])
         elif key == "general":
             self.general_tab = page

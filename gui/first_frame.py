@@ -106,8 +106,8 @@ class FirstFrameWork:
         backend = secrets.backend_name()
         stored = {entry: secrets.has_password(entry) if backend else False for entry in secrets.ENTRIES}
         self._keyring_state = (backend, stored)
-        for server, tab in self.server_tabs.items():
-            tab.password.set_keyring_state(backend, stored[server])
+        for tab in self.server_tabs.values():
+            tab.password.set_keyring_state(backend, stored)
             tab.key_field.set_keyring_state(stored[tab.key_field.entry])
         self.refresh_state()
         self.keyring_checked.emit()

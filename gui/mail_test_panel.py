@@ -67,7 +67,7 @@ class MailTestPanel(QObject):
         tab.test_result.setVisible(True)
         self._server = server
         # The password row contains the SMTP password or the client secret, and both use the server's entry.
-        unsaved = {server: tab.password.typed(), tab.key_field.entry: tab.key_field.pending_text()}
+        unsaved = {**tab.password.unsaved(), tab.key_field.entry: tab.key_field.pending_text()}
         return self.runner.start(dialog.working, server, unsaved, self._connect)
 
     def _connect(self, worker: TestEmailWorker) -> None:

@@ -12,12 +12,14 @@ against 65 ms, keyring 25.7 on a 2-core machine).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget
 
 from alertmail.core.errors import SecretStoreError
+from alertmail.core.settings import CLIENT_SECRET_SUFFIX
 
 from .colors import WARNING_COLOR
 from .fields import make_message_label, set_text_color
@@ -62,11 +64,35 @@ PASSWORD_WORDING = _Wording("Password", "password", PASSWORD_HELP, "Clear passw&
 CLIENT_SECRET_WORDING = _Wording("Client secret", "client secret", CLIENT_SECRET_HELP, "Clear st&ored secret")
 
 
+class _Secret:
+    """One keyring entry of the field: whether it is stored, and its unsaved edit."""
+
+    __slots__ = ("entry", "wording", "stored", "typed", "clear")
+
+    def __init__(self, entry: str, wording: _Wording) -> None:
+        self.entry = entry
+        self.wording = wording
+        self.stored: bool | None = None
+        self.typed = ""
+        self.clear = False
+
+    @property
+    def clear_requested(self) -> bool:
+        return self.clear and not self.typed
+
+    def pending(self) -> bool:
+        return bool(self.typed) or self.clear_requested
+
+
 class PasswordField(QWidget):
     """A masked password input with a show toggle, a Clear button and the keyring's name.
 
-    The typed text and a pending clear are edits like any other: they enable
-    Apply until they are saved or undone.
+    The field edits one of two keyring entries: the server's SMTP password,
+    or under OAuth 2.0 its client secret (``<server>:oauth-secret``). Each
+    keeps its own unsaved text, so switching the authentication type never
+    turns a password into a client secret or back. Typed text and a pending
+    clear are edits like any other: they enable Apply until they are saved
+    or undone.
     """
 
     edited = Signal()
@@ -76,11 +102,13 @@ class PasswordField(QWidget):
         super().__init__(parent)
         self.server = server
         self.setObjectName(f"passwordField_{server}")
-        self._stored: bool | None = None
+        self._secrets = {
+            False: _Secret(server, PASSWORD_WORDING),
+            True: _Secret(server + CLIENT_SECRET_SUFFIX, CLIENT_SECRET_WORDING),
+        }
+        self._current = self._secrets[False]
         self._backend: str | None = None
         self._backend_known = False
-        self._clear_requested = False
-        self._wording = PASSWORD_WORDING
 
         self.edit = QLineEdit()
         self.edit.setObjectName(f"{server}.password")
@@ -115,68 +143,106 @@ class PasswordField(QWidget):
 
     # --- state -----------------------------------------------------------------
 
+    @property
+    def entry(self) -> str:
+        """The keyring entry the field edits now: ``<server>`` or ``<server>:oauth-secret``."""
+        return self._current.entry
+
     def typed(self) -> str:
-        """Return the password typed since the last save, or ``""``."""
-        return self.edit.text()
+        """Return the secret typed since the last save for the entry shown now, or ``""``."""
+        return self._current.typed
+
+    def unsaved(self) -> dict[str, str]:
+        """Return the secrets typed and not saved yet, by keyring entry."""
+        return {secret.entry: secret.typed for secret in self._secrets.values() if secret.typed}
 
     @property
     def clear_requested(self) -> bool:
-        """True when the stored password is to be removed on OK or Apply."""
-        return self._clear_requested and not self.typed()
+        """True when the stored secret shown now is to be removed on OK or Apply."""
+        return self._current.clear_requested
 
     @property
     def stored(self) -> bool | None:
-        """Whether a password is stored; ``None`` until the keyring was asked."""
-        return self._stored
+        """Whether the secret shown now is stored; ``None`` until the keyring was asked."""
+        return self._current.stored
 
     def pending(self) -> bool:
-        """True when saving would change the keyring: text typed or a clear requested."""
-        return bool(self.typed()) or self.clear_requested
+        """True when saving would change the keyring: text typed or a clear requested, for either entry."""
+        return any(secret.pending() for secret in self._secrets.values())
 
     @property
     def noun(self) -> str:
         """The kind of secret in the field, for messages: ``password`` or ``client secret``."""
-        return self._wording.noun
+        return self._current.wording.noun
 
     def use_client_secret(self, client_secret: bool) -> None:
-        """Name the field a client secret (OAuth 2.0) or a password in its texts.
+        """Show the client secret (OAuth 2.0) or the password, each with its own text and state."""
+        secret = self._secrets[client_secret]
+        if secret is self._current:
+            return
+        self._current = secret
+        self.edit.blockSignals(True)
+        self.edit.setText(secret.typed)
+        self.edit.blockSignals(False)
+        self._apply_wording()
+        self._refresh()
 
-        The keyring entry is the same either way: a server has one login.
-        """
-        wording = CLIENT_SECRET_WORDING if client_secret else PASSWORD_WORDING
-        if wording is not self._wording:
-            self._wording = wording
-            self._apply_wording()
-            self._refresh()
-
-    def set_keyring_state(self, backend: str | None, stored: bool) -> None:
-        """Record the keyring backend's name (``None``: no backend) and whether a password is stored."""
+    def set_keyring_state(self, backend: str | None, stored: Mapping[str, bool]) -> None:
+        """Record the keyring backend's name (``None``: no backend) and which entries are stored."""
         self._backend = backend
         self._backend_known = True
-        self._stored = stored
+        for secret in self._secrets.values():
+            secret.stored = bool(stored.get(secret.entry))
         self._refresh()
 
     def request_clear(self) -> None:
-        """Empty the field and remove the stored password on the next save."""
-        self._clear_requested = self._stored is not False
+        """Empty the field and remove the stored secret shown now on the next save."""
+        self._current.clear = self._current.stored is not False
+        self._current.typed = ""
+        self.edit.blockSignals(True)
         self.edit.clear()
+        self.edit.blockSignals(False)
         self._refresh()
         self.edited.emit()
 
-    def reset(self, *, stored: bool | None = None) -> None:
-        """Forget typed text and a pending clear; ``stored`` updates what the keyring holds."""
-        if stored is not None:
-            self._stored = stored
-        self._clear_requested = False
+    def reset(self) -> None:
+        """Forget typed text and pending clears of both entries."""
+        for secret in self._secrets.values():
+            secret.typed = ""
+            secret.clear = False
         self.edit.blockSignals(True)
         self.edit.clear()
         self.edit.blockSignals(False)
         self._refresh()
 
+    def saved(self, entry: str, stored: bool) -> None:
+        """Record that ``entry`` was stored (True) or removed (False), and drop its edit."""
+        for secret in self._secrets.values():
+            if secret.entry == entry:
+                secret.stored = stored
+                secret.typed = ""
+                secret.clear = False
+                if secret is self._current:
+                    self.edit.blockSignals(True)
+                    self.edit.clear()
+                    self.edit.blockSignals(False)
+        self._refresh()
+
+    def changes(self) -> list[tuple[str, str, str, bool | None]]:
+        """Return ``(entry, typed text, noun, stored before)`` per entry with an unsaved change.
+
+        An empty text means the stored secret is to be removed.
+        """
+        return [
+            (secret.entry, secret.typed, secret.wording.noun, secret.stored)
+            for secret in self._secrets.values()
+            if secret.pending()
+        ]
+
     # --- display ---------------------------------------------------------------
 
     def _apply_wording(self) -> None:
-        wording = self._wording
+        wording = self._current.wording
         self.edit.setAccessibleName(wording.name)
         self.edit.setToolTip(wording.help)
         self.show_button.setAccessibleName(f"Show {wording.noun}")
@@ -187,7 +253,8 @@ class PasswordField(QWidget):
             f"Remove the stored {wording.noun} from the keyring when you press OK or Apply."
         )
 
-    def _on_text_changed(self, _text: str) -> None:
+    def _on_text_changed(self, text: str) -> None:
+        self._current.typed = text
         self._refresh()
         self.edited.emit()
 
@@ -197,16 +264,17 @@ class PasswordField(QWidget):
         self.show_button.setText(HIDE_TEXT if shown else SHOW_TEXT)
 
     def _refresh(self) -> None:
-        if self.clear_requested:
+        current = self._current
+        if current.clear_requested:
             placeholder = CLEAR_PENDING_TEXT
-        elif self._stored:
+        elif current.stored:
             placeholder = STORED_TEXT
-        elif self._stored is False:
-            placeholder = f"No {self._wording.noun} stored"
+        elif current.stored is False:
+            placeholder = f"No {current.wording.noun} stored"
         else:
             placeholder = ""
         self.edit.setPlaceholderText(placeholder)
-        can_clear = (bool(self._stored) and not self._clear_requested) or bool(self.typed())
+        can_clear = (bool(current.stored) and not current.clear) or bool(current.typed)
         self.clear_button.setEnabled(can_clear)
 
         if not self._backend_known:
@@ -214,50 +282,50 @@ class PasswordField(QWidget):
         elif self._backend is None:
             text, color = NO_BACKEND_TEXT, WARNING_COLOR
         else:
-            text, color = f"{self._wording.name}s are kept in {self._backend}.", None
+            text, color = f"{current.wording.name}s are kept in {self._backend}.", None
         self.keyring_label.setText(text)
         set_text_color(self.keyring_label, color)
         self.keyring_label.setVisible(bool(text))
 
 
 def save_password_changes(fields: list[PasswordField], *, wrote_file: bool) -> list[tuple[str, str]]:
-    """Store typed passwords and remove cleared ones; return ``(server, message)`` per rejected change.
+    """Store typed secrets and remove cleared ones; return ``(server, message)`` per rejected change.
 
-    A field with nothing typed and no clear requested leaves the stored
-    password as it is. ``wrote_file`` tells the message whether the other
-    settings were just saved.
+    An entry with nothing typed and no clear requested keeps its stored
+    secret. ``wrote_file`` tells the message whether the other settings
+    were just saved.
     """
     from alertmail.core import secrets
 
     rejected = []
     for field in fields:
-        if not field.pending():
-            continue
-        typed, server = field.typed(), field.server
-        try:
-            if typed:
-                secrets.store_password(server, typed)
-                field.reset(stored=True)
-            else:
-                secrets.clear_password(server)
-                field.reset(stored=False)
-        except SecretStoreError as error:
-            log.warning("%s password not changed in the keyring: %s", server, error)
-            rejected.append((server, _rejection_message(field, bool(typed), wrote_file, error)))
+        for entry, typed, noun, stored in field.changes():
+            try:
+                if typed:
+                    secrets.store_password(entry, typed)
+                    field.saved(entry, True)
+                else:
+                    secrets.clear_password(entry)
+                    field.saved(entry, False)
+            except SecretStoreError as error:
+                log.warning("%s %s not changed in the keyring: %s", field.server, noun, error)
+                message = _rejection_message(field.server, noun, stored, bool(typed), wrote_file, error)
+                rejected.append((field.server, message))
     return rejected
 
 
-def _rejection_message(field: PasswordField, storing: bool, wrote_file: bool, error: Exception) -> str:
+def _rejection_message(
+    server: str, noun: str, stored: bool | None, storing: bool, wrote_file: bool, error: Exception
+) -> str:
     action = "stored" if storing else "removed"
     first = "The other settings were saved, but the" if wrote_file else "The"
-    noun = field.noun
-    if field.stored:
+    if stored:
         after = f"The {noun} stored before is unchanged and still used."
-    elif field.stored is False:
+    elif stored is False:
         after = f"No {noun} is stored for this server."
     else:
         after = f"Whatever {noun} was stored before is unchanged."
-    return f"{first} {noun} of the {field.server} server was not {action}: {error}. {after}"
+    return f"{first} {noun} of the {server} server was not {action}: {error}. {after}"
 
 
 def password_label(buddy: QLineEdit) -> QLabel:

@@ -114,7 +114,7 @@ _OTHER_FIELDS = {
     CLIENT_SECRET_FIELD: (
         "Client secret",
         "OAuth 2.0 with Microsoft 365 or another provider: the client secret of the app "
-        "registration. It takes the place of the password, in the same keyring entry, and "
+        "registration. It is kept in the keyring apart from the password, and "
         "is never written to the settings file. An empty field keeps the stored secret, "
         "typed text replaces it, and Clear stored secret removes it, each when you press OK or Apply.",
     ),

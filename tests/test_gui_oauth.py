@@ -255,7 +255,8 @@ def test_secret_and_key_saved_in_keyring(qtbot, tmp_path, service_account):
 
     click(qtbot, dialog, "applyButton")
 
-    assert stored("primary") == CLIENT_SECRET
+    assert stored("primary:oauth-secret") == CLIENT_SECRET
+    assert stored("primary") is None
     assert stored("secondary:oauth-key") == account.key_json
     assert stored("secondary") is None
     assert stored("primary:oauth-key") is None
@@ -439,6 +440,7 @@ def test_microsoft_typed_secret_delivers(
     for token in endpoint.issued:
         assert token not in text
     assert stored("primary") is None
+    assert stored("primary:oauth-secret") is None
     assert config_path().read_bytes() == original
 
 
@@ -456,7 +458,7 @@ def test_microsoft_stored_secret_delivers(
         "primary.oauth_client_id": CLIENT_ID,
         "primary.oauth_token_url": endpoint.url,
     })
-    store_password("primary", CLIENT_SECRET)
+    store_password("primary:oauth-secret", CLIENT_SECRET)
     dialog = open_dialog(qtbot, tab="primary")
 
     lines = run_test_email(qtbot, dialog)
@@ -589,3 +591,27 @@ def test_token_url_hint_follows_provider(qtbot):
 
     assert "Microsoft" in microsoft_hint
     assert token_url.placeholderText() == "https://"
+
+
+def test_password_and_client_secret_kept_apart(qtbot):
+    store_password("primary", "smtp-password")
+    dialog = open_dialog(qtbot, tab="primary")
+    qtbot.waitUntil(lambda: dialog.server_tabs["primary"].password.stored is not None)
+    password = dialog.server_tabs["primary"].password
+    set_field(dialog, "primary.host", "smtp.example.com")
+    set_field(dialog, "primary.auth", "smtp")
+    set_field(dialog, "primary.username", "alerts")
+    set_field(dialog, "primary.password", "new-smtp-password")
+
+    choose(dialog, "oauth2", "microsoft365")
+
+    assert password.typed() == ""
+    assert password.stored is False
+    assert password.edit.placeholderText() == "No client secret stored"
+    set_field(dialog, "primary.password", CLIENT_SECRET)
+    set_field(dialog, "primary.auth", "smtp")
+    assert password.typed() == "new-smtp-password"
+    assert password.stored is True
+    click(qtbot, dialog, "applyButton")
+    assert stored("primary") == "new-smtp-password"
+    assert stored("primary:oauth-secret") == CLIENT_SECRET

@@ -147,7 +147,7 @@ def test_client_secret_from_keyring_delivers(
     smtp = xoauth2_smtp_server(endpoint)
     settings = make_settings(primary=microsoft_fields(smtp, endpoint))
     store.save_settings(settings)
-    secrets.store_password("primary", CLIENT_SECRET)
+    secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
     transcript = Transcript()
 
     report = failover.deliver(
@@ -219,7 +219,7 @@ def test_missing_setting_is_a_token_failure(token_endpoint, xoauth2_smtp_server,
     fields = microsoft_fields(primary, endpoint)
     fields["oauth_client_id"] = ""
     settings = make_settings(primary=fields, secondary=server_fields(secondary))
-    secrets.store_password("primary", CLIENT_SECRET)
+    secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
 
     report = failover.deliver(
         settings, messages.build_test_messages(settings, "primary"), ssl_context=ssl_context,
@@ -263,7 +263,8 @@ def test_set_password_stores_client_secret(isolated_dirs):
 
     assert result.returncode == 0, result.stderr
     assert "primary OAuth 2.0 client secret stored in the keyring" in result.stdout
-    assert secrets.read_password("primary") == CLIENT_SECRET
+    assert secrets.read_password("primary:oauth-secret") == CLIENT_SECRET
+    assert not secrets.has_password("primary")
     assert path.read_bytes() == before
     shown = run_cli("config", "show")
     assert "# primary OAuth 2.0 client secret: stored" in shown.stdout
@@ -370,7 +371,7 @@ def test_refused_secret_fails_over_from_the_command_line(
         primary__oauth_token_url=endpoint.url, primary__oauth_mailbox=MAILBOX,
         secondary__enabled=True, secondary__host="127.0.0.1", secondary__port=secondary.port,
     )
-    secrets.store_password("primary", CLIENT_SECRET)
+    secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
 
     result = run_cli("test-email", "--verbose", SSL_CERT_FILE=str(ca_bundle))
 
@@ -395,7 +396,7 @@ def test_mailer_sends_queued_alert_with_xoauth2(token_endpoint, xoauth2_smtp_ser
         primary__auth="oauth2", primary__oauth_tenant_id=TENANT_ID, primary__oauth_client_id=CLIENT_ID,
         primary__oauth_token_url=endpoint.url, primary__oauth_mailbox=MAILBOX,
     )
-    secrets.store_password("primary", CLIENT_SECRET)
+    secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
     queued = run_cli("send", "--errors", "--subject", "Core switch down", stdin="port 1 down\n")
     assert queued.returncode == 0, queued.stderr
 
@@ -421,7 +422,7 @@ def test_refused_secret_names_command_for_server(token_endpoint, xoauth2_smtp_se
     endpoint.refuse_secret = True
     smtp = xoauth2_smtp_server(endpoint)
     settings = make_settings(secondary=microsoft_fields(smtp, endpoint))
-    secrets.store_password("secondary", CLIENT_SECRET)
+    secrets.store_password("secondary:oauth-secret", CLIENT_SECRET)
 
     report = failover.deliver(
         settings, messages.build_test_messages(settings, "secondary"), ssl_context=ssl_context,
@@ -453,3 +454,64 @@ def test_key_with_byte_order_mark_from_stdin(service_account):
 
     assert result.returncode == 0, result.stderr
     assert secrets.read_password("primary" + secrets.KEY_SUFFIX) == account.key_json
+
+
+def test_smtp_password_never_sent_as_client_secret(token_endpoint, xoauth2_smtp_server, ssl_context):
+    endpoint = token_endpoint()
+    endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
+    smtp = xoauth2_smtp_server(endpoint)
+    settings = make_settings(primary=microsoft_fields(smtp, endpoint))
+    secrets.store_password("primary", "the SMTP password")
+
+    report = failover.deliver(
+        settings, messages.build_test_messages(settings, "primary"), ssl_context=ssl_context,
+    )
+
+    assert report.error.step is Step.PASSWORD
+    assert endpoint.requests == []
+
+
+@pytest.mark.parametrize(
+    ("provider", "field", "value"),
+    [
+        ("google", "oauth_token_url", "https://127.0.0.1:9/elsewhere"),
+        ("google", "oauth_scope", "smtp.send"),
+        ("microsoft365", "oauth_scope", "smtp.send"),
+    ],
+)
+def test_hidden_field_of_other_provider_ignored(
+    token_endpoint, service_account, xoauth2_smtp_server, ssl_context, provider, field, value
+):
+    endpoint = token_endpoint()
+    smtp = xoauth2_smtp_server(endpoint)
+    if provider == "google":
+        account = service_account(endpoint.url)
+        endpoint.add_service_account(account, {MAILBOX})
+        fields = server_fields(smtp, security="starttls", auth="oauth2", oauth_provider="google",
+                               oauth_mailbox=MAILBOX)
+        secrets.store_password("primary:oauth-key", account.key_json)
+    else:
+        endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
+        fields = microsoft_fields(smtp, endpoint)
+        secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
+    fields[field] = value
+    settings = make_settings(primary=fields)
+
+    report = failover.deliver(
+        settings, messages.build_test_messages(settings, "primary"), ssl_context=ssl_context,
+    )
+
+    assert report.ok, report.error
+    assert len(smtp.received) == 2
+    assert len(endpoint.requests) == 1
+
+
+def test_config_set_notes_oauth_without_encryption():
+    save(primary__host="smtp.example.com", primary__security="starttls", primary__auth="oauth2",
+         primary__oauth_provider="google", primary__oauth_mailbox=MAILBOX)
+
+    result = run_cli("config", "set", "primary.security", "none")
+
+    assert result.returncode == 0, result.stderr
+    assert "note: primary.security" in result.stderr
+    assert "OAuth 2.0 needs STARTTLS or Implicit TLS" in result.stderr
