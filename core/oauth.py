@@ -97,6 +97,16 @@ class TokenSource:
         """The XOAUTH2 user name."""
         return self.config.user
 
+    @property
+    def endpoint_host(self) -> str:
+        """The host name of the token endpoint, for messages."""
+        return endpoint_host(self.config.endpoint)
+
+    @property
+    def has_valid_token(self) -> bool:
+        """True when ``token`` would return the cached token without a request."""
+        return bool(self._token) and self.clock() < self._expires_at - REFRESH_MARGIN_S
+
     def token(self, timeout_s: float, cancel: CancelToken | None = None) -> str:
         """Return a valid access token, requesting one within ``timeout_s`` when needed.
 
@@ -105,7 +115,7 @@ class TokenSource:
         is cancelled during the request.
         """
         with self._lock:
-            if self._token and self.clock() < self._expires_at - REFRESH_MARGIN_S:
+            if self.has_valid_token:
                 return self._token
             token, lifetime = self._request_in_thread(timeout_s, cancel)
             self._token = token

@@ -58,6 +58,8 @@ def parse_service_account_key(text: str, source: str = "the service-account key"
         data = json.loads(text)
     except ValueError as error:
         raise ValueError(f"{source} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ValueError(f"{source} is not valid JSON: it is nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError(f"{source} is not a JSON object, so it is not a service-account key")
     missing = [name for name in SERVICE_ACCOUNT_FIELDS if not isinstance(data.get(name), str) or not data[name]]
@@ -73,6 +75,11 @@ def parse_service_account_key(text: str, source: str = "the service-account key"
         )
     if "PRIVATE KEY-----" not in data["private_key"]:
         raise ValueError(f"{source} has a private_key field that is not a PEM private key")
+    _check_private_key(data["private_key"], source)
+    try:
+        check_https_url("token_uri", data["token_uri"])
+    except SettingError as error:
+        raise ValueError(f"{source} has an invalid token_uri: {error.reason}") from None
     return ServiceAccountKey(
         client_email=data["client_email"],
         token_uri=data["token_uri"],
@@ -111,6 +118,24 @@ def read_key_file(path: str) -> tuple[str, ServiceAccountKey]:
             "downloaded from the Google Cloud console"
         ) from None
     return key_from_bytes(data, source)
+
+
+def _check_private_key(pem: str, source: str) -> None:
+    """Raise ``ValueError`` naming ``source`` when ``pem`` is not a readable RSA private key."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode("utf-8"), password=None)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{source} has a private_key that cannot be read: download a new JSON key for the "
+            "service account in the Google Cloud console"
+        ) from None
+    except Exception as error:  # cryptography raises UnsupportedAlgorithm for other key types
+        raise ValueError(f"{source} has a private_key of a kind that cannot be used ({type(error).__name__})") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{source} has a private_key that is not an RSA key, which Google's tokens need")
 
 
 check_token_url = check_https_url
@@ -200,8 +225,6 @@ class OAuthConfig:
                 f"{error}; store it again with 'alertmail config set-password {self.server} "
                 "--key-file FILE'",
             ) from None
-        if not self.token_url:
-            check_token_url(self.key("service_account_key"), key.token_uri)
         return key
 
     @property
@@ -278,5 +301,5 @@ def _applicable(fields: dict[str, str]) -> dict[str, str]:
 
 
 def secret_noun(provider: str) -> str:
-    """Return what the keyring holds for ``provider``: a client secret or a service-account key."""
+    """Return what the keyring contains for ``provider``: a client secret or a service-account key."""
     return "service-account key" if provider == "google" else "OAuth 2.0 client secret"

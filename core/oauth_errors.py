@@ -113,13 +113,25 @@ def _certificate_error(error: BaseException) -> ssl.SSLCertVerificationError | N
     return None
 
 
+# The innermost errors of a failed connection, in words.
+_REASONS = (
+    ("RemoteDisconnected", "the endpoint closed the connection without a response"),
+    ("ConnectionRefusedError", "the connection was refused"),
+    ("ConnectionResetError", "the endpoint reset the connection"),
+    ("gaierror", "the name does not resolve"),
+)
+
+
 def _reason(error: BaseException) -> str:
-    """Return the innermost reason of a wrapped connection error."""
+    """Return the innermost reason of a wrapped connection error, in words where it is a known one."""
     reason: BaseException = error
-    for _ in range(5):
-        inner = reason.args[0] if reason.args and isinstance(reason.args[0], BaseException) else None
+    for _ in range(6):
+        inner = next((arg for arg in reason.args if isinstance(arg, BaseException)), None)
         inner = inner or getattr(reason, "reason", None)
         if not isinstance(inner, BaseException):
             break
         reason = inner
-    return str(reason)
+    for type_name, words in _REASONS:
+        if any(cls.__name__ == type_name for cls in type(reason).__mro__):
+            return words
+    return str(reason) or type(reason).__name__

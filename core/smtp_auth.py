@@ -180,6 +180,10 @@ def authenticate_xoauth2(
     requests a new one.
     """
     user = tokens.mailbox
+    if not getattr(tokens, "has_valid_token", False):
+        # The request can take up to the timeout, so the transcript names what it waits for.
+        where = getattr(tokens, "endpoint_host", "the identity provider")
+        channel.transcript.note(f"requesting an OAuth 2.0 token for {user} from {where}")
     token = tokens.token(server.timeout_s, channel.cancel)
     channel.send_line("AUTH XOAUTH2 " + xoauth2_response(user, token), secret=True)
     reply = channel.read_reply()

@@ -296,6 +296,11 @@ def check_https_url(key: str, url: str) -> str:
         )
     if not host:
         raise SettingError(key, url, "the URL has no host name")
+    if parts.username is not None or parts.password is not None:
+        raise SettingError(
+            key, url, "remove the user name and password from the URL; the client secret goes in "
+            "the keyring"
+        )
     normalize_host(key, host)
     return url
 
@@ -306,8 +311,10 @@ def check_tenant(key: str, tenant: str) -> str:
     tenant = tenant.strip()
     if _GUID.match(tenant):
         return tenant
+    reason = "a tenant ID is a GUID or a domain name such as contoso.onmicrosoft.com"
     if "." not in tenant:
-        raise SettingError(
-            key, tenant, "a tenant ID is a GUID or a domain name such as contoso.onmicrosoft.com"
-        )
-    return normalize_host(key, tenant)
+        raise SettingError(key, tenant, reason)
+    try:
+        return normalize_host(key, tenant)
+    except SettingError:
+        raise SettingError(key, tenant, reason) from None

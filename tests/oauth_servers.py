@@ -110,7 +110,8 @@ class TokenEndpoint:
     ``add_service_account`` (``delegated`` lists the mailboxes the account
     may impersonate; others get Google's ``unauthorized_client``). With
     ``refuse_secret`` every client-credentials request gets Microsoft's
-    AADSTS7000215 error (401); with ``silent`` no request gets a response. ``expires_in`` is the lifetime of issued
+    AADSTS7000215 error (401); with ``silent`` no request gets a response, and
+    with ``hang_up`` the connection closes without one. ``expires_in`` is the lifetime of issued
     tokens. ``requests`` records every request; ``issued`` maps each token
     to the mailbox or client it was issued for.
     """
@@ -120,6 +121,7 @@ class TokenEndpoint:
         self.expires_in = 3600
         self.refuse_secret = False
         self.silent = False
+        self.hang_up = False
         self._release = threading.Event()
         self.clients: dict[str, Client] = {}
         self.accounts: dict[str, tuple[ServiceAccount, set[str]]] = {}
@@ -183,6 +185,10 @@ class TokenEndpoint:
         )
         with self._lock:
             self.requests.append(record)
+        if self.hang_up:
+            # Close the connection without a status line, as a crashing proxy would.
+            handler.close_connection = True
+            return
         if self.silent:
             # Send nothing until the endpoint stops (10 s at most), so the
             # client's timeout has to end its wait first.

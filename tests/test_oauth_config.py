@@ -11,6 +11,7 @@ import pytest
 from alertmail.core import secrets
 from alertmail.core.errors import SettingError
 from alertmail.core.oauth_config import config_from_values, secret_entry
+from alertmail.core.settings import Settings
 from alertmail.core.oauth import (
     OAuthConfig,
     OAuthCredentials,
@@ -224,3 +225,45 @@ def test_config_missing_value_named():
         config_from_values({"primary.oauth_provider": "other"}, "primary", SECRET)
 
     assert caught.value.key == "primary.oauth_mailbox"
+
+
+def test_deeply_nested_key_rejected():
+    with pytest.raises(ValueError) as raised:
+        parse_service_account_key("[" * 30000 + "]" * 30000, "the key file deep.json")
+
+    assert "the key file deep.json is not valid JSON: it is nested too deeply" == str(raised.value)
+
+
+def test_unreadable_private_key_rejected(key_json):
+    data = json.loads(key_json)
+    data["private_key"] = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+
+    with pytest.raises(ValueError) as raised:
+        parse_service_account_key(json.dumps(data), "the key file bad.json")
+
+    assert "the key file bad.json has a private_key that cannot be read" in str(raised.value)
+
+
+def test_plain_http_token_uri_rejected(key_json):
+    data = json.loads(key_json)
+    data["token_uri"] = "http://oauth2.example.com/token"
+
+    with pytest.raises(ValueError) as raised:
+        parse_service_account_key(json.dumps(data), "the key file http.json")
+
+    assert "the key file http.json has an invalid token_uri" in str(raised.value)
+    assert "https://" in str(raised.value)
+
+
+def test_token_url_with_credentials_rejected():
+    with pytest.raises(SettingError) as raised:
+        Settings({"primary.oauth_token_url": "https://user:pw@idp.example.com/token"})
+
+    assert "remove the user name and password" in str(raised.value)
+
+
+def test_tenant_path_gets_tenant_wording():
+    with pytest.raises(SettingError) as raised:
+        Settings({"primary.oauth_tenant_id": "../../evil.example.com"})
+
+    assert "a tenant ID is a GUID or a domain name" in str(raised.value)

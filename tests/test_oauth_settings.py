@@ -515,3 +515,24 @@ def test_config_set_notes_oauth_without_encryption():
     assert result.returncode == 0, result.stderr
     assert "note: primary.security" in result.stderr
     assert "OAuth 2.0 needs STARTTLS or Implicit TLS" in result.stderr
+
+
+def test_transcript_names_token_request_once(token_endpoint, xoauth2_smtp_server, ssl_context):
+    endpoint = token_endpoint()
+    endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
+    smtp = xoauth2_smtp_server(endpoint)
+    settings = make_settings(primary=microsoft_fields(smtp, endpoint))
+    secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
+    first, second = Transcript(), Transcript()
+
+    for transcript in (first, second):
+        report = failover.deliver(
+            settings, messages.build_test_messages(settings, "primary"),
+            transcript=transcript, ssl_context=ssl_context,
+        )
+        assert report.ok, report.error
+
+    note = f"*: requesting an OAuth 2.0 token for {MAILBOX} from 127.0.0.1"
+    assert note in first.lines
+    assert note not in second.lines
+    assert len(endpoint.requests) == 1

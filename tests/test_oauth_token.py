@@ -246,3 +246,18 @@ def test_refused_connection_reported(ssl_context):
 
     assert caught.value.step is Step.TOKEN
     assert "could not be reached" in caught.value.detail
+
+
+def test_hang_up_explained_in_words(microsoft_endpoint, ssl_context):
+    microsoft_endpoint.hang_up = True
+    source = TokenSource(microsoft_config(microsoft_endpoint), ssl_context=ssl_context)
+
+    with pytest.raises(ConnectFailure) as caught:
+        source.token(5)
+
+    source.worker.join(timeout=5)
+    assert caught.value.step is Step.TOKEN
+    assert caught.value.detail == (
+        "the token endpoint 127.0.0.1 could not be reached: the endpoint closed the connection "
+        "without a response"
+    )
