@@ -237,6 +237,8 @@ class EmailOptionsDialog(DialogPages, DialogSaving, FirstFrameWork, QDialog):
             self._working[key] = value
             if name == "security" and server in SERVERS:
                 self._follow_security(server, value)
+            if name == "auth" and server in SERVERS:
+                self._follow_auth(server, value)
         self.refresh_state()
 
     def _reset_port_tracking(self, values: Settings) -> None:
@@ -244,6 +246,18 @@ class EmailOptionsDialog(DialogPages, DialogSaving, FirstFrameWork, QDialog):
         for server in SERVERS:
             usual = USUAL_PORTS.get(values[f"{server}.security"])
             self._port_chosen[server] = values[f"{server}.port"] != usual
+
+    def _follow_auth(self, server: str, auth: str) -> None:
+        """Choose STARTTLS when OAuth 2.0 is chosen without encryption, because it needs one.
+
+        The port follows as it does when the security is chosen by hand.
+        """
+        security_key = f"{server}.security"
+        if auth != "oauth2" or self._working[security_key] != "none":
+            return
+        self._working[security_key] = "starttls"
+        self.bindings[security_key].show("starttls")
+        self._follow_security(server, "starttls")
 
     def _follow_security(self, server: str, security: str) -> None:
         """Move the port to the usual port of ``security`` unless the user edited it in this dialog."""

@@ -320,10 +320,11 @@ def test_key_row_grows_for_error(qtbot, tmp_path):
 
     assert not key_field.load_file(broken)
 
-    qtbot.waitUntil(lambda: key_field.height() > height_before)
     error = key_field.error_label
+    # The wrapped label takes its height in a second layout pass, once its width is known.
+    qtbot.waitUntil(lambda: error.height() >= error.heightForWidth(error.width()))
+    assert key_field.height() > height_before
     assert error.geometry().bottom() < key_field.height()
-    assert error.height() >= error.heightForWidth(error.width())
 
 
 def test_invalid_file_keeps_loaded_key(qtbot, tmp_path, service_account):
@@ -615,3 +616,24 @@ def test_password_and_client_secret_kept_apart(qtbot):
     click(qtbot, dialog, "applyButton")
     assert stored("primary") == "new-smtp-password"
     assert stored("primary:oauth-secret") == CLIENT_SECRET
+
+
+def test_oauth_chooses_starttls_and_its_port(qtbot):
+    dialog = open_dialog(qtbot, tab="primary")
+    set_field(dialog, "primary.security", "none")
+
+    set_field(dialog, "primary.auth", "oauth2")
+
+    assert dialog.working["primary.security"] == "starttls"
+    assert field(dialog, "primary.security").currentData() == "starttls"
+    assert dialog.working["primary.port"] == 587
+
+
+def test_oauth_keeps_implicit_tls(qtbot):
+    dialog = open_dialog(qtbot, tab="primary")
+    set_field(dialog, "primary.security", "tls")
+
+    set_field(dialog, "primary.auth", "oauth2")
+
+    assert dialog.working["primary.security"] == "tls"
+    assert dialog.working["primary.port"] == 465
