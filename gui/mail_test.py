@@ -16,10 +16,12 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from alertmail.core.errors import AlertmailError, SettingError
 from alertmail.core.settings import Settings, setting
+
+from .worker_runner import WorkerRunner
 
 log = logging.getLogger(__name__)
 
@@ -125,30 +127,14 @@ def _kind_title(kind: str) -> str:
     return setting(key).plain_label if key else kind
 
 
-class TestEmailRunner(QObject):
+class TestEmailRunner(WorkerRunner):
     """Runner of one Test Email at a time, which waits for the test's thread before it goes away."""
 
     __test__ = False
 
-    running_changed = Signal(bool)
-    """True when a test starts, False when its thread has finished."""
-
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: TestEmailWorker | None = None
-        self._cancel: Any = None
         self.server: str | None = None
-
-    @property
-    def running(self) -> bool:
-        """True from ``start`` until the test's thread has finished."""
-        return self._thread is not None
-
-    @property
-    def thread(self) -> QThread | None:
-        """The thread of the running test, or ``None``."""
-        return self._thread
 
     def start(
         self,
@@ -165,54 +151,18 @@ class TestEmailRunner(QObject):
         """
         if self.running:
             return False
-        from PySide6.QtCore import Qt
-
         from alertmail.core.dispatch import CancelToken
 
-        self._cancel = CancelToken()
-        thread = QThread()
-        thread.setObjectName(f"testEmailThread_{server}")
-        worker = TestEmailWorker(settings, server, unsaved, self._cancel)
-        worker.moveToThread(thread)
+        cancel = CancelToken()
+        worker = TestEmailWorker(settings, server, unsaved, cancel)
         connect(worker)
-        thread.started.connect(worker.run)
-        # quit() is thread-safe; a direct call ends the thread's event loop
-        # even while the GUI thread is blocked in stop().
-        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker, self.server = thread, worker, server
+        self.server = server
         log.info("test e-mail through the %s server started", server)
-        thread.start()
-        self.running_changed.emit(True)
+        self._launch(worker, cancel, f"testEmailThread_{server}")
         return True
 
-    def cancel(self) -> None:
+    def cancel(self) -> bool:
         """Cancel the running test; the dispatcher ends it within a second."""
-        if self._cancel is not None and self.running:
+        if self.running:
             log.info("test e-mail through the %s server cancelled", self.server)
-            self._cancel.cancel()
-
-    def stop(self) -> None:
-        """Cancel the running test and block until its thread has finished."""
-        thread = self._thread
-        if thread is None:
-            return
-        self.cancel()
-        thread.quit()
-        thread.wait()
-        self._release(thread)
-
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        self._release(self.sender())
-
-    def _release(self, thread: QObject | None) -> None:
-        # A stale notice from a thread that stop() already released is ignored.
-        if thread is None or thread is not self._thread:
-            return
-        # finished is emitted just before the thread ends; wait for the end itself.
-        self._thread.wait()
-        self._thread = self._worker = self._cancel = None
-        thread.deleteLater()
-        self.running_changed.emit(False)
+        return super().cancel()

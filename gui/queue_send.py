@@ -14,9 +14,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from alertmail.core.errors import AlertmailError
+
+from .worker_runner import WorkerRunner
 
 log = logging.getLogger(__name__)
 
@@ -87,23 +89,8 @@ class SendNowWorker(QObject):
         self.finished.emit(report)
 
 
-class SendNowRunner(QObject):
+class SendNowRunner(WorkerRunner):
     """Runner of one Send now batch at a time, which waits for its thread before it goes away."""
-
-    running_changed = Signal(bool)
-    """True when a batch starts, False when its thread has finished."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._thread: QThread | None = None
-        # The worker has no Qt parent, so this reference keeps it alive until its thread ends.
-        self._worker: SendNowWorker | None = None
-        self._cancel: Any = None
-
-    @property
-    def running(self) -> bool:
-        """True from ``start`` until the batch's thread has finished."""
-        return self._thread is not None
 
     def start(self, connect) -> bool:
         """Start a batch with the saved settings; return False when one is already running.
@@ -112,48 +99,16 @@ class SendNowRunner(QObject):
         """
         if self.running:
             return False
-        from PySide6.QtCore import Qt
-
         from alertmail.core.dispatch import CancelToken
 
-        self._cancel = CancelToken()
-        thread = QThread()
-        thread.setObjectName("sendNowThread")
-        worker = SendNowWorker(self._cancel)
-        worker.moveToThread(thread)
+        cancel = CancelToken()
+        worker = SendNowWorker(cancel)
         connect(worker)
-        thread.started.connect(worker.run)
-        # quit() is thread-safe; a direct call ends the thread's event loop
-        # even while the GUI thread is blocked in stop().
-        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
-        thread.start()
-        self.running_changed.emit(True)
+        self._launch(worker, cancel, "sendNowThread")
         return True
 
     def stop(self) -> None:
         """Cancel the running batch and block until its thread has finished."""
-        thread = self._thread
-        if thread is None:
-            return
-        log.info("send now cancelled")
-        self._cancel.cancel()
-        thread.quit()
-        thread.wait()
-        self._release(thread)
-
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        self._release(self.sender())
-
-    def _release(self, thread: QObject | None) -> None:
-        # A notice from a thread that stop() already released is ignored.
-        if thread is None or thread is not self._thread:
-            return
-        # finished is emitted just before the thread ends; wait for the end itself.
-        self._thread.wait()
-        self._thread = self._worker = self._cancel = None
-        thread.deleteLater()
-        self.running_changed.emit(False)
+        if self.running:
+            log.info("send now cancelled")
+        super().stop()
