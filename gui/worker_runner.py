@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 
 class WorkerRunner(QObject):
-    """Runs one worker at a time and waits for its thread before it goes away."""
+    """Runner of one worker at a time, which waits for its thread before it goes away."""
 
     running_changed = Signal(bool)
     """True when a worker starts, False when its thread has finished."""
