@@ -111,6 +111,7 @@ class MailTestPanel(QObject):
         if tab is None:
             return
         tab.test_result.setText("\n".join(lines))
+        tab.test_result.setVisible(True)
         tab.transcript.appendPlainText("")
         for line in lines:
             tab.transcript.appendPlainText(line)

@@ -336,6 +336,9 @@ class ServerTab(QWidget):
         """
         if shown == self._shown:
             return
+        if self._shown is not None:
+            # The last result was for another sign-in; the conversation below keeps it.
+            self.test_result.setVisible(False)
         self._shown = shown
         client_secret = "client_secret" in shown
         names = ["password" if name == "client_secret" else name for name in shown]

@@ -430,6 +430,11 @@ def test_microsoft_typed_secret_delivers(
     lines = run_test_email(qtbot, dialog)
 
     assert lines == DELIVERED
+    result = dialog.findChild(QLabel, "testResult_primary")
+    assert result.isVisibleTo(dialog)
+    choose(dialog, "oauth2", "google")
+    assert not result.isVisibleTo(dialog)
+    assert "Errors: delivered to 2 recipients" in transcript(dialog)
     assert len(server.received) == 2
     assert [request.form.get("client_secret") for request in endpoint.requests] == [CLIENT_SECRET]
     assert [(user, success, over_tls) for user, _, success, over_tls in server.auth_attempts] == [
