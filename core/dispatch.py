@@ -9,7 +9,6 @@ that message. ``close()`` ends the session with QUIT.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import ssl
 from collections.abc import Callable
