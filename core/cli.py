@@ -138,7 +138,10 @@ def _read_secret(prompt: str) -> str:
         import getpass
 
         return getpass.getpass(prompt)
-    line = sys.stdin.readline(MAX_SECRET_CHARS + 1) if sys.stdin is not None else ""
+    try:
+        line = sys.stdin.readline(MAX_SECRET_CHARS + 1) if sys.stdin is not None else ""
+    except UnicodeDecodeError:
+        raise UsageError("standard input is not valid UTF-8 text; give the secret as UTF-8") from None
     if len(line.rstrip("\r\n")) > MAX_SECRET_CHARS:
         raise UsageError(
             f"the first line of standard input is longer than {MAX_SECRET_CHARS // 1024} KB, so it is "
@@ -163,11 +166,10 @@ def _config_set_password(args: argparse.Namespace) -> int:
     if oauth:
         entry, noun = secret_entry(server, provider), secret_noun(provider)
     if args.clear:
-        if not secrets.has_password(entry):
+        if secrets.clear_password(entry):
+            print(f"{server} {noun} removed from the keyring")
+        else:
             print(f"no {noun} of the {server} server is stored in the keyring; nothing removed")
-            return EXIT_OK
-        secrets.clear_password(entry)
-        print(f"{server} {noun} removed from the keyring")
         return EXIT_OK
     if oauth and provider == "google":
         raise UsageError(

@@ -65,8 +65,8 @@ def parse_service_account_key(text: str, source: str = "the service-account key"
     missing = [name for name in SERVICE_ACCOUNT_FIELDS if not isinstance(data.get(name), str) or not data[name]]
     if missing:
         raise ValueError(
-            f"{source} is missing the field {', '.join(missing)}: download a new JSON key for the "
-            "service account in the Google Cloud console"
+            f"{source} is missing the field{'s' if len(missing) > 1 else ''} {', '.join(missing)}: "
+            "download a new JSON key for the service account in the Google Cloud console"
         )
     if data["type"] != "service_account":
         raise ValueError(
@@ -108,8 +108,14 @@ def key_from_bytes(data: bytes, source: str) -> tuple[str, ServiceAccountKey]:
 
 def read_key_file(path: str) -> tuple[str, ServiceAccountKey]:
     """Return the text and the parsed key of the key file at ``path``; raise ``ValueError`` naming it."""
+    import os
+    import stat
+
     source = f"the key file {path}"
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            # Reading a named pipe or a device could wait forever.
+            raise ValueError(f"{source} is not a regular file: give the path of the JSON key file")
         with open(path, "rb") as file:
             data = file.read(MAX_KEY_FILE_BYTES + 1)
     except OSError as error:

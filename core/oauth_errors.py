@@ -128,6 +128,8 @@ def _reason(error: BaseException) -> str:
     for _ in range(6):
         inner = next((arg for arg in reason.args if isinstance(arg, BaseException)), None)
         inner = inner or getattr(reason, "reason", None)
+        # urllib3's NewConnectionError keeps the socket's error only as its cause.
+        inner = inner or reason.__cause__ or reason.__context__
         if not isinstance(inner, BaseException):
             break
         reason = inner

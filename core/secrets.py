@@ -32,11 +32,12 @@ ENTRIES = (*SERVERS, *(server + suffix for suffix in (CLIENT_SECRET_SUFFIX, KEY_
 
 # Windows Credential Manager keeps at most 2,560 bytes per credential
 # (CRED_MAX_CREDENTIAL_BLOB_SIZE) and stores text as UTF-16, so 1,280
-# characters, while a service-account key has about 2,300. A longer secret is
+# characters (640 outside the Basic Multilingual Plane, which takes four
+# bytes), while a service-account key has about 2,300. A longer secret is
 # stored in parts of at most PART_CHARS under ``<entry>#<generation>.<n>``, and
 # the entry itself contains a header naming the generation and the number of
 # parts. NOTE: tested against a backend that imitates the Windows limit, never on Windows.
-PART_CHARS = 1000
+PART_CHARS = 600
 _HEADER = re.compile(r"^alertmail-parts:([0-9a-f]{8}):([1-9][0-9]{0,3})$")
 
 SERVICE = "alertmail"
@@ -167,8 +168,11 @@ def store_password(server: str, password: str) -> None:
     log.info("%s password stored in the keyring", server)
 
 
-def clear_password(server: str) -> None:
-    """Remove the stored password of ``server``; removing a missing one is not an error."""
+def clear_password(server: str) -> bool:
+    """Remove the stored password of ``server``, parts included; return False when none was stored.
+
+    Removing a missing one is not an error.
+    """
     _check_server(server)
     from keyring import errors
 
@@ -176,7 +180,7 @@ def clear_password(server: str) -> None:
     try:
         stored = backend.get_password(SERVICE, server)
         if stored is None:
-            return
+            return False
         backend.delete_password(SERVICE, server)
         _delete_parts(backend, server, stored)
     except errors.PasswordDeleteError as error:
@@ -184,6 +188,7 @@ def clear_password(server: str) -> None:
     except Exception as error:
         raise _translate(error, "removed") from None
     log.info("%s password removed from the keyring", server)
+    return True
 
 
 def _part_names(entry: str, header: str | None) -> list[str]:
@@ -214,7 +219,8 @@ def _write(backend, entry: str, text: str) -> None:
     failure part-way leaves the secret stored before readable.
     """
     previous = backend.get_password(SERVICE, entry)
-    if len(text) <= PART_CHARS:
+    # A short secret that reads like a header is stored as one part, so it is never taken for one.
+    if len(text) <= PART_CHARS and not _HEADER.match(text):
         backend.set_password(SERVICE, entry, text)
     else:
         count = -(-len(text) // PART_CHARS)

@@ -267,3 +267,25 @@ def test_tenant_path_gets_tenant_wording():
         Settings({"primary.oauth_tenant_id": "../../evil.example.com"})
 
     assert "a tenant ID is a GUID or a domain name" in str(raised.value)
+
+
+def test_url_credentials_never_quoted():
+    with pytest.raises(SettingError) as raised:
+        Settings({"primary.oauth_token_url": "http://alice:Hunter2-TopSecret@idp.example.com/token"})
+
+    assert "Hunter2-TopSecret" not in str(raised.value)
+    assert "***@idp.example.com" in str(raised.value)
+
+
+def test_named_pipe_key_file_refused(tmp_path):
+    import os
+
+    from alertmail.core.oauth_config import read_key_file
+
+    pipe = tmp_path / "key.json"
+    os.mkfifo(pipe)
+
+    with pytest.raises(ValueError) as raised:
+        read_key_file(str(pipe))
+
+    assert f"the key file {pipe} is not a regular file" in str(raised.value)

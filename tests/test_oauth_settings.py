@@ -536,3 +536,17 @@ def test_transcript_names_token_request_once(token_endpoint, xoauth2_smtp_server
     assert note in first.lines
     assert note not in second.lines
     assert len(endpoint.requests) == 1
+
+
+def test_non_utf8_stdin_refused_in_utf8_locale():
+    save(primary__auth="oauth2")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "alertmail.core.cli", "config", "set-password", "primary"],
+        input=b"\xff\xfeabc\n", capture_output=True, timeout=60,
+        env={**os.environ, "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"},
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert b"standard input is not valid UTF-8 text" in result.stderr
+    assert not secrets.has_password("primary:oauth-secret")

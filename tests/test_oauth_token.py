@@ -245,7 +245,7 @@ def test_refused_connection_reported(ssl_context):
         TokenSource(config, ssl_context=ssl_context).token(2)
 
     assert caught.value.step is Step.TOKEN
-    assert "could not be reached" in caught.value.detail
+    assert caught.value.detail == "the token endpoint 127.0.0.1 could not be reached: the connection was refused"
 
 
 def test_hang_up_explained_in_words(microsoft_endpoint, ssl_context):
@@ -261,3 +261,4 @@ def test_hang_up_explained_in_words(microsoft_endpoint, ssl_context):
         "the token endpoint 127.0.0.1 could not be reached: the endpoint closed the connection "
         "without a response"
     )
+

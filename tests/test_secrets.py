@@ -183,3 +183,30 @@ def test_missing_part_is_a_clear_error(test_keyring, service_account):
     assert "service-account key for the primary server could not be read" in message
     assert "parts are stored" in message
     assert "--key-file FILE" in message
+
+
+def test_header_lookalike_secret_round_trip(test_keyring):
+    secrets.store_password("primary", "alertmail-parts:deadbeef:2")
+
+    assert secrets.read_password("primary") == "alertmail-parts:deadbeef:2"
+
+
+def test_damaged_parted_secret_can_be_cleared(test_keyring, service_account):
+    secrets.store_password("primary:oauth-key", service_account("https://127.0.0.1:1/token").key_json)
+    generation = test_keyring.get_password(secrets.SERVICE, "primary:oauth-key").split(":")[1]
+    test_keyring.delete_password(secrets.SERVICE, f"primary:oauth-key#{generation}.2")
+
+    assert secrets.clear_password("primary:oauth-key") is True
+
+    assert test_keyring.get_password(secrets.SERVICE, "primary:oauth-key") is None
+    assert test_keyring.get_password(secrets.SERVICE, f"primary:oauth-key#{generation}.1") is None
+
+
+def test_non_bmp_secret_fits_windows_limit(test_keyring):
+    backend = keyring_backends.install(keyring_backends.SizeLimitedKeyring, test_keyring)
+    secret = "\N{GRINNING FACE}" * 1500
+
+    secrets.store_password("primary:oauth-secret", secret)
+
+    assert secrets.read_password("primary:oauth-secret") == secret
+    assert backend.get_password(secrets.SERVICE, "primary:oauth-secret").startswith("alertmail-parts:")
