@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import SettingError
 from .settings import (
-    CLIENT_SECRET_SUFFIX,
+    CLIENT_SECRET_SUFFIXES,
     PROVIDER_CHOICES,
     SERVICE_ACCOUNT_KEY_SUFFIX,
     server_fields_shown,
@@ -272,8 +272,9 @@ SETTING_KEYS = {
 
 def secret_entry(server: str, provider: str) -> str:
     """Return the keyring user name that stores the secret of ``server`` for ``provider``."""
-    suffix = SERVICE_ACCOUNT_KEY_SUFFIX if provider == "google" else CLIENT_SECRET_SUFFIX
-    return server + suffix
+    if provider == "google":
+        return server + SERVICE_ACCOUNT_KEY_SUFFIX
+    return server + CLIENT_SECRET_SUFFIXES[provider]
 
 
 def config_from_values(values: Mapping[str, Any], server: str, secret: str) -> OAuthConfig:

@@ -3,7 +3,7 @@
 Each server has one password, stored under service ``alertmail`` with the
 server name (``primary`` or ``secondary``) as the user name. A server that
 signs in with OAuth 2.0 keeps its client secret under
-``<server>:oauth-secret`` and a Google service-account key under
+``<server>:oauth-secret-<provider>`` and a Google service-account key under
 ``<server>:oauth-key``. None of them is
 ever written anywhere else. ``keyring`` takes about as long to import as Qt
 itself, so it is imported on first use, never at module import.
@@ -25,10 +25,13 @@ from .errors import (
     PasswordWriteError,
     SecretStoreError,
 )
-from .settings import CLIENT_SECRET_SUFFIX, SERVERS
+from .settings import CLIENT_SECRET_SUFFIXES, SERVERS
 from .settings import SERVICE_ACCOUNT_KEY_SUFFIX as KEY_SUFFIX
 
-ENTRIES = (*SERVERS, *(server + suffix for suffix in (CLIENT_SECRET_SUFFIX, KEY_SUFFIX) for server in SERVERS))
+ENTRIES = (
+    *SERVERS,
+    *(server + suffix for suffix in (*CLIENT_SECRET_SUFFIXES.values(), KEY_SUFFIX) for server in SERVERS),
+)
 
 # Windows Credential Manager keeps at most 2,560 bytes per credential
 # (CRED_MAX_CREDENTIAL_BLOB_SIZE) and stores text as UTF-16, so 1,280
@@ -63,7 +66,7 @@ def _describe(entry: str, noun: str | None) -> tuple[str, str, str]:
         return server, noun or "service-account key", (
             f"run 'alertmail config set-password {server} --key-file FILE'"
         )
-    if ":" + suffix == CLIENT_SECRET_SUFFIX:
+    if ":" + suffix in CLIENT_SECRET_SUFFIXES.values():
         return server, noun or "OAuth 2.0 client secret", (
             f"enter it on the server tab or run 'alertmail config set-password {server}'"
         )

@@ -47,7 +47,9 @@ RESERVED_MNEMONICS = {"dialog": "ocahd", "server": "tbhow"}
 
 # Keyring user names of a server's OAuth 2.0 secrets: the server's name, then
 # one of these. The server's name alone is the entry of its SMTP password.
-CLIENT_SECRET_SUFFIX = ":oauth-secret"
+# Each provider's client secret has its own entry, so a secret is only ever
+# sent to the provider it was entered for.
+CLIENT_SECRET_SUFFIXES = {"microsoft365": ":oauth-secret-microsoft365", "other": ":oauth-secret-other"}
 SERVICE_ACCOUNT_KEY_SUFFIX = ":oauth-key"
 
 # The fields of a server tab that every authentication type shows.

@@ -43,28 +43,39 @@ class TestEmailWorker(QObject):
     """Emitted with no payload after ``finished`` or ``failed``; quits the thread."""
 
     def __init__(self, settings: Settings, server: str, unsaved: Mapping[str, str], cancel: Any) -> None:
-        """Prepare a test of ``server``. ``unsaved`` maps keyring entries to secrets typed or loaded but not saved."""
+        """Prepare a test of ``server``.
+
+        ``unsaved`` maps keyring entries to secrets typed or loaded but not
+        saved, and to ``""`` for one that is to be removed.
+        """
         super().__init__()
         self._settings = settings
         self._server = server
-        self._unsaved = {entry: secret for entry, secret in unsaved.items() if secret}
+        self._unsaved = dict(unsaved)
         self._cancel = cancel
 
     def _password_for(self, entry: str) -> str:
         """Return the secret of keyring entry ``entry``, the unsaved one when there is one, else the stored one.
 
-        ``entry`` is the server name for a password or client secret, and
-        ``<server>:oauth-key`` for a Google service-account key.
+        ``entry`` is the server name for a password, and a name from
+        ``oauth_config.secret_entry`` for an OAuth 2.0 secret.
         """
-        if entry in self._unsaved:
-            return self._unsaved[entry]
-        from alertmail.core.secrets import read_password
-
         noun = None
         if self._settings[f"{self._server}.auth"] == "oauth2":
             from alertmail.core.oauth_config import secret_noun
 
             noun = secret_noun(self._settings[f"{self._server}.oauth_provider"])
+        if entry in self._unsaved:
+            if self._unsaved[entry]:
+                return self._unsaved[entry]
+            from alertmail.core.errors import PasswordReadError
+
+            raise PasswordReadError(
+                f"the {noun or 'password'} of the {self._server} server is to be removed when you "
+                "press OK or Apply, so the test has none"
+            )
+        from alertmail.core.secrets import read_password
+
         return read_password(entry, noun)
 
     @Slot()

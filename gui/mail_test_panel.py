@@ -66,8 +66,10 @@ class MailTestPanel(QObject):
         tab.test_result.setText("Sending the test messages\N{HORIZONTAL ELLIPSIS}")
         tab.test_result.setVisible(True)
         self._server = server
-        # The password row contains the SMTP password or the client secret, and both use the server's entry.
-        unsaved = {**tab.password.unsaved(), tab.key_field.entry: tab.key_field.pending_text()}
+        # The test uses the secrets as the form shows them, saved or not.
+        unsaved = tab.password.unsaved()
+        if tab.key_field.pending():
+            unsaved[tab.key_field.entry] = tab.key_field.pending_text()
         return self.runner.start(dialog.working, server, unsaved, self._connect)
 
     def _connect(self, worker: TestEmailWorker) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget
 
 from alertmail.core.errors import SecretStoreError
-from alertmail.core.settings import CLIENT_SECRET_SUFFIX
+from alertmail.core.settings import CLIENT_SECRET_SUFFIXES
 
 from .colors import WARNING_COLOR
 from .fields import make_message_label, set_text_color
@@ -34,8 +34,9 @@ PASSWORD_HELP = (
 )
 CLIENT_SECRET_HELP = (
     "Client secret of the app registration, for OAuth 2.0 with Microsoft 365 or another "
-    "provider. It is kept in the system keyring in place of the password, never in the "
-    "settings file. Leave the field empty to keep the stored secret; type a new one to replace it."
+    "provider. It is kept in the system keyring apart from the password, one per provider, "
+    "never in the settings file. Leave the field empty to keep the stored secret; type a new "
+    "one to replace it."
 )
 CLEAR_PENDING_TEXT = "Removed when you press OK or Apply"
 # Short enough to fit the field at the dialog's default size; the label
@@ -87,10 +88,11 @@ class _Secret:
 class PasswordField(QWidget):
     """A masked password input with a show toggle, a Clear button and the keyring's name.
 
-    The field edits one of two keyring entries: the server's SMTP password,
-    or under OAuth 2.0 its client secret (``<server>:oauth-secret``). Each
-    keeps its own unsaved text, so switching the authentication type never
-    turns a password into a client secret or back. Typed text and a pending
+    The field edits one keyring entry at a time: the server's SMTP password,
+    or under OAuth 2.0 the client secret of the chosen provider
+    (``<server>:oauth-secret-<provider>``). Each keeps its own unsaved text,
+    so switching the authentication type or the provider never turns one
+    secret into another. Typed text and a pending
     clear are edits like any other: they enable Apply until they are saved
     or undone.
     """
@@ -102,11 +104,10 @@ class PasswordField(QWidget):
         super().__init__(parent)
         self.server = server
         self.setObjectName(f"passwordField_{server}")
-        self._secrets = {
-            False: _Secret(server, PASSWORD_WORDING),
-            True: _Secret(server + CLIENT_SECRET_SUFFIX, CLIENT_SECRET_WORDING),
-        }
-        self._current = self._secrets[False]
+        self._secrets = {"password": _Secret(server, PASSWORD_WORDING)}
+        for provider, suffix in CLIENT_SECRET_SUFFIXES.items():
+            self._secrets[provider] = _Secret(server + suffix, CLIENT_SECRET_WORDING)
+        self._current = self._secrets["password"]
         self._backend: str | None = None
         self._backend_known = False
 
@@ -145,7 +146,7 @@ class PasswordField(QWidget):
 
     @property
     def entry(self) -> str:
-        """The keyring entry the field edits now: ``<server>`` or ``<server>:oauth-secret``."""
+        """The keyring entry the field edits now: ``<server>`` or ``<server>:oauth-secret-<provider>``."""
         return self._current.entry
 
     def typed(self) -> str:
@@ -153,8 +154,8 @@ class PasswordField(QWidget):
         return self._current.typed
 
     def unsaved(self) -> dict[str, str]:
-        """Return the secrets typed and not saved yet, by keyring entry."""
-        return {secret.entry: secret.typed for secret in self._secrets.values() if secret.typed}
+        """Return the unsaved secrets by keyring entry: typed text, or ``""`` for one to be removed."""
+        return {secret.entry: secret.typed for secret in self._secrets.values() if secret.pending()}
 
     @property
     def clear_requested(self) -> bool:
@@ -175,9 +176,9 @@ class PasswordField(QWidget):
         """The kind of secret in the field, for messages: ``password`` or ``client secret``."""
         return self._current.wording.noun
 
-    def use_client_secret(self, client_secret: bool) -> None:
-        """Show the client secret (OAuth 2.0) or the password, each with its own text and state."""
-        secret = self._secrets[client_secret]
+    def use_secret(self, kind: str) -> None:
+        """Show ``password``, or the client secret of provider ``kind``, each with its own text and state."""
+        secret = self._secrets[kind]
         if secret is self._current:
             return
         self._current = secret

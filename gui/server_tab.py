@@ -326,9 +326,10 @@ class ServerTab(QWidget):
     def show_fields_for(self, values: Settings) -> None:
         """Show the rows of the authentication type and identity provider in ``values``."""
         server = self.server
-        self.show_fields(server_fields_shown(values[f"{server}.auth"], values[f"{server}.oauth_provider"]))
+        provider = values[f"{server}.oauth_provider"]
+        self.show_fields(server_fields_shown(values[f"{server}.auth"], provider), provider)
 
-    def show_fields(self, shown: tuple[str, ...]) -> None:
+    def show_fields(self, shown: tuple[str, ...], provider: str) -> None:
         """Show exactly the rows named in ``shown`` and hide the others.
 
         ``shown`` is what ``settings.server_fields_shown`` returns. The rows
@@ -347,7 +348,7 @@ class ServerTab(QWidget):
         # An empty token URL means Microsoft's global endpoint, and another provider needs one.
         microsoft = "oauth_tenant_id" in shown
         self.oauth_token_url.setPlaceholderText(MICROSOFT_TOKEN_URL_HINT if microsoft else OTHER_TOKEN_URL_HINT)
-        self.password.use_client_secret(client_secret)
+        self.password.use_secret(provider if client_secret else "password")
         layout = self.rows.layout
         self._shown_rows = set(names) & set(self._rows)
         self.rows.hidden_keys = {

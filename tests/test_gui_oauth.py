@@ -255,7 +255,7 @@ def test_secret_and_key_saved_in_keyring(qtbot, tmp_path, service_account):
 
     click(qtbot, dialog, "applyButton")
 
-    assert stored("primary:oauth-secret") == CLIENT_SECRET
+    assert stored("primary:oauth-secret-microsoft365") == CLIENT_SECRET
     assert stored("primary") is None
     assert stored("secondary:oauth-key") == account.key_json
     assert stored("secondary") is None
@@ -283,7 +283,7 @@ def test_stored_key_status_after_first_frame(qtbot, service_account):
     ("{not json", "is not valid JSON"),
     (json.dumps({"type": "service_account", "client_email": "a@b.iam.gserviceaccount.com",
                  "token_uri": "https://oauth2.example.com/token"}), "missing the field private_key"),
-    (json.dumps({"installed": {"client_id": "x"}}), "missing the field type"),
+    (json.dumps({"installed": {"client_id": "x"}}), "missing the fields type"),
 ])
 def test_invalid_key_file_rejected(qtbot, tmp_path, service_account, content, reason):
     path = tmp_path / "downloaded.json"
@@ -446,7 +446,7 @@ def test_microsoft_typed_secret_delivers(
     for token in endpoint.issued:
         assert token not in text
     assert stored("primary") is None
-    assert stored("primary:oauth-secret") is None
+    assert stored("primary:oauth-secret-microsoft365") is None
     assert config_path().read_bytes() == original
 
 
@@ -464,7 +464,7 @@ def test_microsoft_stored_secret_delivers(
         "primary.oauth_client_id": CLIENT_ID,
         "primary.oauth_token_url": endpoint.url,
     })
-    store_password("primary:oauth-secret", CLIENT_SECRET)
+    store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
     dialog = open_dialog(qtbot, tab="primary")
 
     lines = run_test_email(qtbot, dialog)
@@ -620,7 +620,7 @@ def test_password_and_client_secret_kept_apart(qtbot):
     assert password.stored is True
     click(qtbot, dialog, "applyButton")
     assert stored("primary") == "new-smtp-password"
-    assert stored("primary:oauth-secret") == CLIENT_SECRET
+    assert stored("primary:oauth-secret-microsoft365") == CLIENT_SECRET
 
 
 def test_oauth_chooses_starttls_and_its_port(qtbot):
@@ -642,3 +642,52 @@ def test_oauth_keeps_implicit_tls(qtbot):
 
     assert dialog.working["primary.security"] == "tls"
     assert dialog.working["primary.port"] == 465
+
+
+def test_each_provider_keeps_its_secret(qtbot):
+    dialog = open_dialog(qtbot, tab="primary")
+    set_field(dialog, "primary.host", "smtp.example.com")
+    choose(dialog, "oauth2", "microsoft365")
+    set_field(dialog, "primary.oauth_tenant_id", "contoso.onmicrosoft.com")
+    set_field(dialog, "primary.oauth_client_id", CLIENT_ID)
+    set_field(dialog, "primary.oauth_mailbox", MAILBOX)
+    set_field(dialog, "primary.password", CLIENT_SECRET)
+
+    choose(dialog, "oauth2", "other")
+    password = dialog.server_tabs["primary"].password
+
+    assert password.typed() == ""
+    assert password.entry == "primary:oauth-secret-other"
+    set_field(dialog, "primary.password", "other-secret")
+    set_field(dialog, "primary.oauth_client_id", "relay")
+    set_field(dialog, "primary.oauth_token_url", "https://idp.example.com/token")
+    set_field(dialog, "primary.oauth_scope", "smtp.send")
+    click(qtbot, dialog, "applyButton")
+    assert stored("primary:oauth-secret-microsoft365") == CLIENT_SECRET
+    assert stored("primary:oauth-secret-other") == "other-secret"
+
+
+@pytest.mark.network
+def test_pending_clear_means_no_secret(qtbot, monkeypatch, ca_bundle, token_endpoint, xoauth2_smtp_server):
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
+    endpoint = token_endpoint()
+    endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
+    server = xoauth2_smtp_server(endpoint)
+    save_oauth_settings(server.port, **{
+        "primary.oauth_provider": "microsoft365",
+        "primary.oauth_tenant_id": "contoso.onmicrosoft.com",
+        "primary.oauth_client_id": CLIENT_ID,
+        "primary.oauth_token_url": endpoint.url,
+    })
+    store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
+    dialog = open_dialog(qtbot, tab="primary")
+    password = dialog.server_tabs["primary"].password
+    qtbot.waitUntil(lambda: password.stored is True)
+    click(qtbot, dialog, "clearPassword_primary")
+
+    lines = run_test_email(qtbot, dialog)
+
+    assert len(lines) == 1
+    assert "is to be removed when you press OK or Apply" in lines[0]
+    assert endpoint.requests == []
+    assert server.received == []

@@ -216,7 +216,7 @@ def test_config_from_setting_values():
     config = config_from_values(values, "secondary", SECRET)
 
     assert config == microsoft(server="secondary")
-    assert secret_entry("secondary", "microsoft365") == "secondary:oauth-secret"
+    assert secret_entry("secondary", "microsoft365") == "secondary:oauth-secret-microsoft365"
     assert secret_entry("secondary", "google") == "secondary:oauth-key"
 
 

@@ -147,7 +147,7 @@ def test_client_secret_from_keyring_delivers(
     smtp = xoauth2_smtp_server(endpoint)
     settings = make_settings(primary=microsoft_fields(smtp, endpoint))
     store.save_settings(settings)
-    secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
+    secrets.store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
     transcript = Transcript()
 
     report = failover.deliver(
@@ -219,7 +219,7 @@ def test_missing_setting_is_a_token_failure(token_endpoint, xoauth2_smtp_server,
     fields = microsoft_fields(primary, endpoint)
     fields["oauth_client_id"] = ""
     settings = make_settings(primary=fields, secondary=server_fields(secondary))
-    secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
+    secrets.store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
 
     report = failover.deliver(
         settings, messages.build_test_messages(settings, "primary"), ssl_context=ssl_context,
@@ -263,7 +263,7 @@ def test_set_password_stores_client_secret(isolated_dirs):
 
     assert result.returncode == 0, result.stderr
     assert "primary OAuth 2.0 client secret stored in the keyring" in result.stdout
-    assert secrets.read_password("primary:oauth-secret") == CLIENT_SECRET
+    assert secrets.read_password("primary:oauth-secret-microsoft365") == CLIENT_SECRET
     assert not secrets.has_password("primary")
     assert path.read_bytes() == before
     shown = run_cli("config", "show")
@@ -371,7 +371,7 @@ def test_refused_secret_fails_over_from_the_command_line(
         primary__oauth_token_url=endpoint.url, primary__oauth_mailbox=MAILBOX,
         secondary__enabled=True, secondary__host="127.0.0.1", secondary__port=secondary.port,
     )
-    secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
+    secrets.store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
 
     result = run_cli("test-email", "--verbose", SSL_CERT_FILE=str(ca_bundle))
 
@@ -396,7 +396,7 @@ def test_mailer_sends_queued_alert_with_xoauth2(token_endpoint, xoauth2_smtp_ser
         primary__auth="oauth2", primary__oauth_tenant_id=TENANT_ID, primary__oauth_client_id=CLIENT_ID,
         primary__oauth_token_url=endpoint.url, primary__oauth_mailbox=MAILBOX,
     )
-    secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
+    secrets.store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
     queued = run_cli("send", "--errors", "--subject", "Core switch down", stdin="port 1 down\n")
     assert queued.returncode == 0, queued.stderr
 
@@ -422,7 +422,7 @@ def test_refused_secret_names_command_for_server(token_endpoint, xoauth2_smtp_se
     endpoint.refuse_secret = True
     smtp = xoauth2_smtp_server(endpoint)
     settings = make_settings(secondary=microsoft_fields(smtp, endpoint))
-    secrets.store_password("secondary:oauth-secret", CLIENT_SECRET)
+    secrets.store_password("secondary:oauth-secret-microsoft365", CLIENT_SECRET)
 
     report = failover.deliver(
         settings, messages.build_test_messages(settings, "secondary"), ssl_context=ssl_context,
@@ -493,7 +493,7 @@ def test_hidden_field_of_other_provider_ignored(
     else:
         endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
         fields = microsoft_fields(smtp, endpoint)
-        secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
+        secrets.store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
     fields[field] = value
     settings = make_settings(primary=fields)
 
@@ -522,7 +522,7 @@ def test_transcript_names_token_request_once(token_endpoint, xoauth2_smtp_server
     endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
     smtp = xoauth2_smtp_server(endpoint)
     settings = make_settings(primary=microsoft_fields(smtp, endpoint))
-    secrets.store_password("primary:oauth-secret", CLIENT_SECRET)
+    secrets.store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
     first, second = Transcript(), Transcript()
 
     for transcript in (first, second):
@@ -549,4 +549,24 @@ def test_non_utf8_stdin_refused_in_utf8_locale():
 
     assert result.returncode == 2, result.stderr
     assert b"standard input is not valid UTF-8 text" in result.stderr
-    assert not secrets.has_password("primary:oauth-secret")
+    assert not secrets.has_password("primary:oauth-secret-microsoft365")
+
+
+def test_other_provider_never_gets_microsoft_secret(token_endpoint, xoauth2_smtp_server, ssl_context):
+    endpoint = token_endpoint()
+    endpoint.add_client("relay", CLIENT_SECRET, "smtp.send")
+    smtp = xoauth2_smtp_server(endpoint)
+    secrets.store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
+    settings = make_settings(primary=server_fields(
+        smtp, security="starttls", auth="oauth2", oauth_provider="other", oauth_client_id="relay",
+        oauth_token_url=endpoint.url, oauth_scope="smtp.send", oauth_mailbox=MAILBOX,
+    ))
+
+    report = failover.deliver(
+        settings, messages.build_test_messages(settings, "primary"), ssl_context=ssl_context,
+    )
+
+    assert report.error.step is Step.PASSWORD
+    assert "primary:oauth-secret-other" not in report.error.detail
+    assert "OAuth 2.0 client secret for the primary server could not be read" in report.error.detail
+    assert endpoint.requests == []

@@ -206,7 +206,7 @@ def test_non_bmp_secret_fits_windows_limit(test_keyring):
     backend = keyring_backends.install(keyring_backends.SizeLimitedKeyring, test_keyring)
     secret = "\N{GRINNING FACE}" * 1500
 
-    secrets.store_password("primary:oauth-secret", secret)
+    secrets.store_password("primary:oauth-secret-microsoft365", secret)
 
-    assert secrets.read_password("primary:oauth-secret") == secret
-    assert backend.get_password(secrets.SERVICE, "primary:oauth-secret").startswith("alertmail-parts:")
+    assert secrets.read_password("primary:oauth-secret-microsoft365") == secret
+    assert backend.get_password(secrets.SERVICE, "primary:oauth-secret-microsoft365").startswith("alertmail-parts:")
