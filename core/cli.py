@@ -92,6 +92,13 @@ def _config_show(args: argparse.Namespace) -> int:
             entry, noun = secret_entry(server, provider), secret_noun(provider)
         state = "stored" if secrets.has_password(entry) else "not stored"
         print(f"# {server} {noun}: {state} (keyring backend: {backend})")
+        # Secrets kept for another authentication type or provider, which stay until cleared.
+        others = [
+            other for other in secrets.ENTRIES
+            if other.partition(":")[0] == server and other != entry and secrets.has_password(other)
+        ]
+        if others:
+            print(f"# {server}: also stored for another sign-in: {', '.join(others)}")
     return EXIT_OK
 
 

@@ -570,3 +570,15 @@ def test_other_provider_never_gets_microsoft_secret(token_endpoint, xoauth2_smtp
     assert "primary:oauth-secret-other" not in report.error.detail
     assert "OAuth 2.0 client secret for the primary server could not be read" in report.error.detail
     assert endpoint.requests == []
+
+
+def test_config_show_lists_other_stored_secrets():
+    save(primary__auth="oauth2", primary__oauth_provider="other")
+    secrets.store_password("primary", "smtp password")
+    secrets.store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
+
+    result = run_cli("config", "show")
+
+    assert "# primary OAuth 2.0 client secret: not stored" in result.stdout
+    assert "# primary: also stored for another sign-in: primary, primary:oauth-secret-microsoft365" in result.stdout
+    assert CLIENT_SECRET not in result.stdout
