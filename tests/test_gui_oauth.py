@@ -393,6 +393,27 @@ def save_oauth_settings(server_port: int, **values) -> bytes:
     return config_path().read_bytes()
 
 
+@pytest.fixture
+def microsoft_servers(monkeypatch, ca_bundle, token_endpoint, xoauth2_smtp_server):
+    """Start a token endpoint that knows the test client and an XOAUTH2 server, and save Microsoft 365 settings for them.
+
+    Returns the endpoint, the SMTP server and the settings file's bytes.
+    """
+    # truststore reads SSL_CERT_FILE at every handshake on Linux, so the
+    # product's own context trusts the test authority.
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
+    endpoint = token_endpoint()
+    endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
+    server = xoauth2_smtp_server(endpoint)
+    original = save_oauth_settings(server.port, **{
+        "primary.oauth_provider": "microsoft365",
+        "primary.oauth_tenant_id": "contoso.onmicrosoft.com",
+        "primary.oauth_client_id": CLIENT_ID,
+        "primary.oauth_token_url": endpoint.url,
+    })
+    return endpoint, server, original
+
+
 def run_test_email(qtbot, dialog) -> list[str]:
     """Click Test Email on the Mail Server tab and wait until its thread has finished."""
     with qtbot.waitSignal(dialog.tests.finished, timeout=20000) as finished:
@@ -409,21 +430,8 @@ DELIVERED = ["Errors: delivered to 2 recipients", "Reports/Stats: delivered to 1
 
 
 @pytest.mark.network
-def test_microsoft_typed_secret_delivers(
-    qtbot, monkeypatch, ca_bundle, token_endpoint, xoauth2_smtp_server
-):
-    # truststore reads SSL_CERT_FILE at every handshake on Linux, so the
-    # product's own context trusts the test authority.
-    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
-    endpoint = token_endpoint()
-    endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
-    server = xoauth2_smtp_server(endpoint)
-    original = save_oauth_settings(server.port, **{
-        "primary.oauth_provider": "microsoft365",
-        "primary.oauth_tenant_id": "contoso.onmicrosoft.com",
-        "primary.oauth_client_id": CLIENT_ID,
-        "primary.oauth_token_url": endpoint.url,
-    })
+def test_microsoft_typed_secret_delivers(qtbot, microsoft_servers):
+    endpoint, server, original = microsoft_servers
     dialog = open_dialog(qtbot, tab="primary")
     set_field(dialog, "primary.password", CLIENT_SECRET)
 
@@ -451,19 +459,8 @@ def test_microsoft_typed_secret_delivers(
 
 
 @pytest.mark.network
-def test_microsoft_stored_secret_delivers(
-    qtbot, monkeypatch, ca_bundle, token_endpoint, xoauth2_smtp_server
-):
-    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
-    endpoint = token_endpoint()
-    endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
-    server = xoauth2_smtp_server(endpoint)
-    save_oauth_settings(server.port, **{
-        "primary.oauth_provider": "microsoft365",
-        "primary.oauth_tenant_id": "contoso.onmicrosoft.com",
-        "primary.oauth_client_id": CLIENT_ID,
-        "primary.oauth_token_url": endpoint.url,
-    })
+def test_microsoft_stored_secret_delivers(qtbot, microsoft_servers):
+    endpoint, server, _ = microsoft_servers
     store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
     dialog = open_dialog(qtbot, tab="primary")
 
@@ -474,16 +471,8 @@ def test_microsoft_stored_secret_delivers(
 
 
 @pytest.mark.network
-def test_missing_secret_named_in_result(qtbot, monkeypatch, ca_bundle, token_endpoint, xoauth2_smtp_server):
-    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
-    endpoint = token_endpoint()
-    server = xoauth2_smtp_server(endpoint)
-    save_oauth_settings(server.port, **{
-        "primary.oauth_provider": "microsoft365",
-        "primary.oauth_tenant_id": "contoso.onmicrosoft.com",
-        "primary.oauth_client_id": CLIENT_ID,
-        "primary.oauth_token_url": endpoint.url,
-    })
+def test_missing_secret_named_in_result(qtbot, microsoft_servers):
+    endpoint, server, _ = microsoft_servers
     dialog = open_dialog(qtbot, tab="primary")
 
     lines = run_test_email(qtbot, dialog)
@@ -668,17 +657,8 @@ def test_each_provider_keeps_its_secret(qtbot):
 
 
 @pytest.mark.network
-def test_pending_clear_means_no_secret(qtbot, monkeypatch, ca_bundle, token_endpoint, xoauth2_smtp_server):
-    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
-    endpoint = token_endpoint()
-    endpoint.add_client(CLIENT_ID, CLIENT_SECRET, MICROSOFT_SCOPE)
-    server = xoauth2_smtp_server(endpoint)
-    save_oauth_settings(server.port, **{
-        "primary.oauth_provider": "microsoft365",
-        "primary.oauth_tenant_id": "contoso.onmicrosoft.com",
-        "primary.oauth_client_id": CLIENT_ID,
-        "primary.oauth_token_url": endpoint.url,
-    })
+def test_pending_clear_means_no_secret(qtbot, microsoft_servers):
+    endpoint, server, _ = microsoft_servers
     store_password("primary:oauth-secret-microsoft365", CLIENT_SECRET)
     dialog = open_dialog(qtbot, tab="primary")
     password = dialog.server_tabs["primary"].password
