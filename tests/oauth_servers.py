@@ -36,6 +36,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from smtp_servers import SERVER_NAME, RecordingHandler, free_port
 
+# An app registration that the tests register on their token endpoints.
+CLIENT_ID = "8f0b2c1e-3d4a-4b5c-9d6e-7f8091a2b3c4"
+TENANT_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+CLIENT_SECRET = "Q~client-secret-value-0123456789"
+MAILBOX = "alerts@example.com"
+MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 MICROSOFT_BAD_SECRET = {
     "error": "invalid_client",
@@ -49,6 +55,16 @@ GOOGLE_NO_DELEGATION = {
 }
 # Google's XOAUTH2 error challenge, sent base64-encoded after "334 ".
 GOOGLE_SMTP_ERROR = {"status": "400", "schemes": "Bearer", "scope": "https://mail.google.com/"}
+
+
+class FakeClock:
+    """A monotonic clock the test moves forward by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def _b64url_decode(text: str) -> bytes:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from delivery_helpers import make_settings, server_fields
+from oauth_servers import CLIENT_ID, CLIENT_SECRET, MAILBOX, MICROSOFT_SCOPE, TENANT_ID
 
 from alertmail.core import failover, messages, secrets, store
 from alertmail.core.errors import SettingError, Step
@@ -24,12 +25,6 @@ from alertmail.core.settings import Settings
 from alertmail.core.transcript import Transcript
 
 pytestmark = pytest.mark.network
-
-CLIENT_ID = "8f0b2c1e-3d4a-4b5c-9d6e-7f8091a2b3c4"
-TENANT_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
-CLIENT_SECRET = "Q~settings-secret-9876543210"
-MAILBOX = "alerts@example.com"
-MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
 
 
 def microsoft_fields(smtp, endpoint, **extra) -> dict:

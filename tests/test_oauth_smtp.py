@@ -9,6 +9,7 @@ import time
 
 import pytest
 from delivery_helpers import make_settings, password_is, primary_server, server_fields
+from oauth_servers import CLIENT_ID, CLIENT_SECRET, MAILBOX, MICROSOFT_SCOPE, TENANT_ID, FakeClock
 
 from alertmail.core import failover, messages
 from alertmail.core.connection import CancelToken
@@ -18,22 +19,6 @@ from alertmail.core.oauth import OAuthConfig, OAuthCredentials, TokenSource
 from alertmail.core.transcript import Transcript
 
 pytestmark = pytest.mark.network
-
-CLIENT_ID = "8f0b2c1e-3d4a-4b5c-9d6e-7f8091a2b3c4"
-TENANT_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
-CLIENT_SECRET = "Q~client-secret-value-0123456789"
-MAILBOX = "alerts@example.com"
-MICROSOFT_SCOPE = "https://outlook.office365.com/.default"
-
-
-class FakeClock:
-    """A monotonic clock the test moves forward by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def provider_config(provider: str, endpoint, service_account) -> OAuthConfig:
