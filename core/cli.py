@@ -202,8 +202,8 @@ def _config_set_password(args: argparse.Namespace) -> int:
 def _store_key_file(server: str, path: str, *, auth: str, provider: str) -> int:
     """Store the service-account key in ``path`` (``-``: standard input) for ``server``.
 
-    ``auth`` and ``provider`` are the server's settings now; the message says
-    what else to set when the key is not used yet.
+    ``auth`` and ``provider`` are the server's current settings. When they do
+    not use the key yet, the output lists the settings still to change.
     """
     from . import secrets
     from .oauth_config import MAX_KEY_FILE_BYTES, key_from_bytes, read_key_file

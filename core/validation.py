@@ -286,27 +286,27 @@ def check_https_url(key: str, url: str) -> str:
     reject_line_breaks(key, url)
     url = url.strip()
     # Messages quote the URL, so a user name and password in it are left out.
-    shown = re.sub(r"(?<=//)[^/?#]*@", "***@", url)
+    quoted = re.sub(r"(?<=//)[^/?#]*@", "***@", url)
     try:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError as error:
-        raise SettingError(key, shown, f"is not a valid URL ({error})") from None
+        raise SettingError(key, quoted, f"is not a valid URL ({error})") from None
     if parts.scheme.lower() != "https":
         raise SettingError(
-            key, shown, "enter an absolute https:// URL; a token endpoint is never used over plain http"
+            key, quoted, "enter an absolute https:// URL; a token endpoint is never used over plain http"
         )
     if not host:
-        raise SettingError(key, shown, "the URL has no host name")
+        raise SettingError(key, quoted, "the URL has no host name")
     if parts.username is not None or parts.password is not None:
         raise SettingError(
-            key, shown, "remove the user name and password from the URL; the client secret goes in "
+            key, quoted, "remove the user name and password from the URL; the client secret goes in "
             "the keyring"
         )
     try:
         normalize_host(key, host)
     except SettingError as error:
-        raise SettingError(key, shown, error.reason) from None
+        raise SettingError(key, quoted, error.reason) from None
     return url
 
 

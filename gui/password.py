@@ -293,8 +293,8 @@ def save_password_changes(fields: list[PasswordField], *, wrote_file: bool) -> l
     """Store typed secrets and remove cleared ones; return ``(server, message)`` per rejected change.
 
     An entry with nothing typed and no clear requested keeps its stored
-    secret. ``wrote_file`` tells the message whether the other settings
-    were just saved.
+    secret. ``wrote_file`` is True when the other settings were just saved,
+    which the message then states.
     """
     from alertmail.core import secrets
 

@@ -395,7 +395,7 @@ def save_oauth_settings(server_port: int, **values) -> bytes:
 
 @pytest.fixture
 def microsoft_servers(monkeypatch, ca_bundle, token_endpoint, xoauth2_smtp_server):
-    """Start a token endpoint that knows the test client and an XOAUTH2 server, and save Microsoft 365 settings for them.
+    """Start a token endpoint with the test client registered and an XOAUTH2 server, and save Microsoft 365 settings for them.
 
     Returns the endpoint, the SMTP server and the settings file's bytes.
     """
