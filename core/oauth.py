@@ -337,14 +337,12 @@ def server_token_source(
     """
     entry = secret_entry(server.name, server.oauth_provider)
     noun = secret_noun(server.oauth_provider)
-    from . import secrets
+    if password_for is None:
+        from .secrets import read_password as password_for
 
     try:
-        if password_for is None or password_for is secrets.read_password:
-            # The keyring reader names the secret it failed to read.
-            secret = secrets.read_password(entry, noun)
-        else:
-            secret = password_for(entry)
+        # The keyring reader names the secret from the entry's name.
+        secret = password_for(entry)
     except SecretStoreError as error:
         raise ConnectFailure(Step.PASSWORD, str(error), server=server.name) from None
     except Exception as error:  # a keyring plugin may raise anything

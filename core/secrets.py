@@ -59,18 +59,18 @@ def _check_server(server: str) -> None:
         raise ValueError(f"unknown server {server!r}: use primary or secondary")
 
 
-def _describe(entry: str, noun: str | None) -> tuple[str, str, str]:
-    """Return the server, the noun and the fix for the keyring entry ``entry``."""
+def _describe(entry: str) -> tuple[str, str, str]:
+    """Return the server, the name of the secret and the fix for the keyring entry ``entry``."""
     server, _, suffix = entry.partition(":")
     if ":" + suffix == KEY_SUFFIX:
-        return server, noun or "service-account key", (
+        return server, "service-account key", (
             f"run 'alertmail config set-password {server} --key-file FILE'"
         )
     if ":" + suffix in CLIENT_SECRET_SUFFIXES.values():
-        return server, noun or "OAuth 2.0 client secret", (
+        return server, "OAuth 2.0 client secret", (
             f"enter it on the server tab or run 'alertmail config set-password {server}'"
         )
-    return server, noun or "SMTP password", (
+    return server, "SMTP password", (
         f"enter it on the server tab or run 'alertmail config set-password {server}'"
     )
 
@@ -121,16 +121,16 @@ def _translate(error: Exception, action: str) -> SecretStoreError:
     return PasswordWriteError(f"the keyring failed ({reason})")
 
 
-def read_password(server: str, noun: str | None = None) -> str:
+def read_password(server: str) -> str:
     """Return the stored password of ``server``, or the secret of another keyring entry.
 
-    ``server`` is a server name or one of ``ENTRIES``; ``noun`` names what
-    is read in messages ("SMTP password" by default). Raises
+    ``server`` is a server name or one of ``ENTRIES``. Its suffix decides
+    what messages call the secret (SMTP password, client secret, key). Raises
     ``PasswordReadError`` when none is stored or it cannot be read, so a
     caller never sends an empty password or the text ``None``.
     """
     _check_server(server)
-    name, noun, fix = _describe(server, noun)
+    name, noun, fix = _describe(server)
     what = f"{noun} for the {name} server could not be read from the keyring"
     try:
         password = _read(_backend(), server)

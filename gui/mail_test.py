@@ -76,7 +76,7 @@ class TestEmailWorker(QObject):
             )
         from alertmail.core.secrets import read_password
 
-        return read_password(entry, noun)
+        return read_password(entry)
 
     @Slot()
     def run(self) -> None:
